@@ -1,0 +1,1 @@
+"""Knowledge-base tooling for content editors: reading, validating and indexing knowledge/."""

@@ -1,0 +1,58 @@
+"""`python -m bot.kb validate|index`: the editors' command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from bot.kb.validate import validate_knowledge_base
+from bot.settings import get_settings
+
+
+def _validate(root: Path) -> int:
+    docs, problems = validate_knowledge_base(root)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"\n{len(problems)} problem(s) in {root}; nothing was changed.", file=sys.stderr)
+        return 1
+    print(f"ok: {len(docs)} documents in {root}")
+    return 0
+
+
+def _index(root: Path, index_dir: Path, faiss_kind: str) -> int:
+    from bot.retrieval.embedder import Embedder
+    from bot.retrieval.index import build_index
+
+    docs, problems = validate_knowledge_base(root)
+    if problems:
+        for problem in problems:
+            print(problem)
+        print(f"\nindex NOT rebuilt: {len(problems)} problem(s) in the knowledge base. "
+              "The bot keeps answering from the previous index.", file=sys.stderr)
+        return 1
+    settings = get_settings()
+    path, stats = build_index(docs, Embedder(settings.embedding_model_dir, settings.torch_threads), index_dir, faiss_kind)
+    print(f"index {path.name}: {json.dumps(stats)}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings = get_settings()
+    parser = argparse.ArgumentParser(prog="python -m bot.kb", description="Knowledge-base tools for editors.")
+    parser.add_argument("--dir", type=Path, default=settings.knowledge_dir, help="knowledge folder")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("validate", help="check every document; exit 1 on problems")
+    index = sub.add_parser("index", help="validate, then rebuild the retrieval index (only changed documents are re-embedded)")
+    index.add_argument("--out", type=Path, default=settings.index_dir)
+    index.add_argument("--faiss", choices=("flat", "hnsw", "ivf"), default="flat")
+    args = parser.parse_args(argv)
+    if args.command == "validate":
+        return _validate(args.dir)
+    return _index(args.dir, args.out, args.faiss)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

