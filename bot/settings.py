@@ -38,11 +38,26 @@ class Settings(BaseSettings):
         "Kainuun hyvinvointialueen vaihde 08 61561",
         description="The contact line named when the bot cannot help (from the county's web pages).",
     )
+    retention_days: int = Field(90, description="Days the event log and conversation history are kept.")
+    pseudonym_salt: str | None = Field(
+        None, description="Secret mixed into conversation ids before storing. Default: generated once into DATA_DIR/salt."
+    )
     county_url: str = Field("https://hyvinvointialue.kainuu.fi/", description="The county's web site.")
 
     @property
     def analytics_db(self) -> Path:
         return self.data_dir / "app.sqlite3"
+
+    def salt(self) -> str:
+        if self.pseudonym_salt:
+            return self.pseudonym_salt
+        path = self.data_dir / "salt"
+        if not path.exists():
+            import secrets
+
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_hex(16), encoding="utf-8")
+        return path.read_text(encoding="utf-8").strip()
 
 
 @lru_cache

@@ -16,7 +16,7 @@ class Embedder:
         self.model_dir = Path(model_dir)
         self.threads = threads
         self._model = None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # encode() holds it while the model may still be loading
 
     @property
     def model(self):

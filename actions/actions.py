@@ -1,0 +1,132 @@
+"""Rasa custom actions. Thin on purpose: each reads the tracker and calls into `bot`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.dialogue import Reply, answer_with, decline, reply_to_service_question
+from bot.lang import SUPPORTED, detect_language
+from bot.municipalities import find_municipality
+from bot.services import get_services
+
+
+def _lang(tracker: Tracker) -> str:
+    return tracker.get_slot("lang") or "fi"
+
+
+def _send(dispatcher: CollectingDispatcher, reply: Reply) -> None:
+    for message in reply.messages:
+        if message.get("custom"):  # a card carries its own text; Rasa would otherwise send it twice
+            dispatcher.utter_message(json_message=message["custom"])
+        else:
+            dispatcher.utter_message(text=message.get("text"), buttons=message.get("buttons", []))
+    dispatcher.utter_message(**reply.meta())
+
+
+class ActionDetectLanguage(Action):
+    """Runs on every user turn (custom slot mapping of `lang`); also reports the NLU result."""
+
+    def name(self) -> str:
+        return "action_detect_language"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+        message = tracker.latest_message or {}
+        requested = (message.get("metadata") or {}).get("lang")
+        lang = requested if requested in SUPPORTED else detect_language(message.get("text") or "", _lang(tracker))
+        intent = message.get("intent") or {}
+        ranking = message.get("intent_ranking") or []
+        dispatcher.utter_message(json_message={
+            "kind": "nlu", "lang": lang, "intent": intent.get("name"), "confidence": intent.get("confidence"),
+            "ranked_intent": ranking[1]["name"] if intent.get("name") == "nlu_fallback" and len(ranking) > 1 else None,
+        })
+        return [SlotSet("lang", lang)]
+
+
+class ActionAnswerService(Action):
+    def name(self) -> str:
+        return "action_answer_service"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+        services = get_services()
+        lang = _lang(tracker)
+        text = tracker.latest_message.get("text") or ""
+        chosen = next(tracker.get_latest_entity_values("doc_id"), None)
+        municipality = find_municipality(text) or tracker.get_slot("kunta")
+        retriever = services.retriever.retriever()
+        if chosen and chosen in retriever.artifact.documents:
+            reply = answer_with(retriever.artifact.documents[chosen], services.texts, lang, municipality, None)
+        else:
+            result = retriever.search(text, municipality=municipality)
+            settings = services.settings
+            reply = reply_to_service_question(result, services.texts, lang, int(tracker.get_slot("failed_attempts") or 0),
+                                              settings.answer_threshold, settings.clarify_threshold)
+        _send(dispatcher, reply)
+        events = [SlotSet("failed_attempts", float(reply.failed_attempts))]
+        if reply.sources and reply.decision == "answer":
+            events.append(SlotSet("last_answer", reply.sources[0]["id"]))
+        return events
+
+
+class ActionDeclineOutOfScope(Action):
+    def name(self) -> str:
+        return "action_decline_out_of_scope"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+        kind = (tracker.latest_message.get("intent") or {}).get("name") or "off_topic"
+        _send(dispatcher, decline(kind, get_services().texts, _lang(tracker)))
+        return []
+
+
+class ActionOfferHuman(Action):
+    """Hand-over to a service advisor; until advisors can sign in, say honestly where to turn."""
+
+    def name(self) -> str:
+        return "action_offer_human"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+        text = get_services().texts.get("handoff-unavailable", _lang(tracker))
+        _send(dispatcher, Reply(decision="handoff", reason="human_requested", messages=[{"text": text}]))
+        return [SlotSet("failed_attempts", 0.0)]
+
+
+class ActionRecordFeedback(Action):
+    def name(self) -> str:
+        return "action_record_feedback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        positive = intent in ("feedback_positive", "affirm")
+        text_id = "feedback-thanks-positive" if positive else "feedback-thanks-negative"
+        reply = Reply(decision="answer" if positive else "fallback", reason=None if positive else "negative_feedback",
+                      messages=[{"text": get_services().texts.get(text_id, _lang(tracker))}])
+        _send(dispatcher, reply)
+        dispatcher.utter_message(json_message={"kind": "feedback", "positive": positive,
+                                               "document": tracker.get_slot("last_answer")})
+        return []
+
+
+class ActionChangeLanguage(Action):
+    def name(self) -> str:
+        return "action_change_language"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+        text = (tracker.latest_message.get("text") or "").lower()
+        asked = ("sv" if any(w in text for w in ("svensk", "ruotsi", "swedish")) else
+                 "en" if any(w in text for w in ("engl", "englanti")) else
+                 "fi" if any(w in text for w in ("suomi", "finsk", "finnish")) else _lang(tracker))
+        _send(dispatcher, Reply(decision="answer", messages=[{"text": get_services().texts.get("language-switched", asked)}]))
+        return [SlotSet("lang", asked)]
+
+
+class ActionDefaultFallback(Action):
+    """Dialogue policies are unsure what to do: treat the message as a service question."""
+
+    def name(self) -> str:
+        return "action_default_fallback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+        return await ActionAnswerService().run(dispatcher, tracker, domain)

@@ -1,0 +1,1 @@
+"""Failure-demand analytics: redaction, the per-turn event log and its queries."""

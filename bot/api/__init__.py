@@ -1,0 +1,1 @@
+"""The HTTP app: chat API, health, Rasa action endpoint, widget and demo page."""

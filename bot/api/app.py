@@ -1,0 +1,103 @@
+"""The app factory: `uvicorn bot.api.app:create_app --factory`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.base import BaseHTTPMiddleware
+
+from bot.api import routes_actions, routes_chat, routes_health
+from bot.chat import ChatService
+from bot.rasa_client import RasaClient
+from bot.services import Services, set_services
+from bot.settings import PROJECT_ROOT, Settings, get_settings
+
+log = logging.getLogger(__name__)
+MAX_BODY_BYTES = 64 * 1024
+WIDGET_DIR = PROJECT_ROOT / "widget"
+
+
+class BodyLimit(BaseHTTPMiddleware):
+    """Refuse oversized bodies before they are read, whatever the endpoint."""
+
+    async def dispatch(self, request: Request, call_next):
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
+            return JSONResponse({"error": "too_large", "message": f"request body over {MAX_BODY_BYTES} bytes"},
+                                status_code=413)
+        return await call_next(request)
+
+
+def _error(status: int, error: str, message: str, details: list | None = None) -> JSONResponse:
+    return JSONResponse({"error": error, "message": message, "details": details or []}, status_code=status)
+
+
+def _describe(errors: list[dict]) -> tuple[str, list[dict]]:
+    details = [{"field": ".".join(str(p) for p in e.get("loc", ())[1:]) or "body", "problem": e.get("msg", "")}
+               for e in errors]
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return "the request body is not valid JSON", details
+    return "; ".join(f"{d['field']}: {d['problem']}" for d in details) or "invalid request", details
+
+
+def create_app(settings: Settings | None = None, warm_up: bool = True) -> FastAPI:
+    settings = settings or get_settings()
+    services = Services(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        from rasa_sdk.executor import ActionExecutor
+
+        set_services(services)
+        executor = ActionExecutor()
+        executor.register_package("actions")
+        app.state.executor = executor
+        app.state.rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_s)
+        app.state.chat = ChatService(app.state.rasa, services.texts, services.events, settings.salt())
+        if warm_up:
+            try:
+                await asyncio.to_thread(services.warm_up)
+            except FileNotFoundError as error:  # no index yet: /health says so, the bot answers with the fallback
+                log.error("retrieval not ready: %s", error)
+        yield
+        services.events.flush()
+        await app.state.rasa.close()
+        set_services(None)
+
+    app = FastAPI(title="Kainuun palveluopas", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.services = services
+    app.add_middleware(BodyLimit)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:
+        message, details = _describe(error.errors())
+        return _error(422, "invalid_request", message, details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+        return _error(error.status_code, "http_error" if error.status_code != 422 else "invalid_request", str(error.detail))
+
+    @app.exception_handler(Exception)
+    async def unexpected(_request: Request, error: Exception) -> JSONResponse:
+        log.exception("unexpected error")
+        return _error(500, "internal_error", "something went wrong on our side; the error was logged")
+
+    app.include_router(routes_chat.router)
+    app.include_router(routes_health.router)
+    app.include_router(routes_actions.router)
+    app.mount("/widget", StaticFiles(directory=WIDGET_DIR), name="widget")
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def demo_page() -> HTMLResponse:
+        return HTMLResponse((WIDGET_DIR / "demo.html").read_text(encoding="utf-8"))
+
+    return app

@@ -1,0 +1,121 @@
+"""What the bot says for a service question: an answer card, a clarifying question or a fallback.
+
+Rasa actions call these functions; they know nothing of Rasa. A reply is a list of messages in
+the shape Rasa's dispatcher takes (text, buttons, or a custom JSON payload) plus the decision.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.content import ApprovedTexts
+from bot.retrieval.retriever import Hit, RetrievalResult
+
+CARD_LABELS = {
+    "fi": {"audience": "Kenelle", "access": "Näin pääset palveluun", "more": "Lisätietoja", "yes": "Kyllä", "no": "Ei",
+           "human": "Palveluneuvoja", "area": "Koskee kuntaa"},
+    "sv": {"audience": "För vem", "access": "Så här får du tjänsten", "more": "Mer information", "yes": "Ja", "no": "Nej",
+           "human": "Servicerådgivare", "area": "Gäller kommunen"},
+    "en": {"audience": "For whom", "access": "How to access", "more": "More information", "yes": "Yes", "no": "No",
+           "human": "Service advisor", "area": "Applies to"},
+}
+
+
+@dataclass
+class Reply:
+    decision: str
+    messages: list[dict] = field(default_factory=list)
+    reason: str | None = None
+    sources: list[dict] = field(default_factory=list)
+    confidence: float | None = None
+    failed_attempts: int = 0
+
+    def meta(self) -> dict:
+        return {"custom": {"kind": "meta", "decision": self.decision, "reason": self.reason,
+                           "sources": self.sources, "confidence": self.confidence}}
+
+
+def source_of(card: dict) -> dict:
+    return {"id": card["id"], "title": card.get("title", ""), "url": card.get("url", ""),
+            "catalogue": card.get("catalogue") or []}
+
+
+def card_message(card: dict, lang: str, municipality: str | None) -> dict:
+    labels = CARD_LABELS.get(lang, CARD_LABELS["fi"])
+
+    def localized(key: str) -> str:
+        return str(card.get(f"{key}_{lang}") or card.get(key) or "").strip()
+
+    audience = card.get("audience") or []
+    payload = {
+        "kind": "card",
+        "id": card["id"],
+        "title": localized("title"),
+        "summary": localized("summary"),
+        "audience": ", ".join(audience) if isinstance(audience, list) else str(audience),
+        "how_to_access": str(card.get("how_to_access") or ""),
+        "url": card.get("url", ""),
+        "municipalities": card.get("municipalities") or [],
+        "labels": labels,
+        "lang": lang,
+    }
+    if municipality and municipality in payload["municipalities"]:
+        payload["municipality_note"] = f"{labels['area']}: {municipality}"
+    text = f"{payload['title']}: {payload['summary']} {labels['more']}: {payload['url']}"
+    return {"text": text, "custom": payload}
+
+
+def found_it_buttons(texts: ApprovedTexts, lang: str) -> dict:
+    labels = CARD_LABELS.get(lang, CARD_LABELS["fi"])
+    return {"text": texts.get("found-it-question", lang),
+            "buttons": [{"title": labels["yes"], "payload": "/feedback_positive"},
+                        {"title": labels["no"], "payload": "/feedback_negative"}]}
+
+
+def answer_with(hit_card: dict, texts: ApprovedTexts, lang: str, municipality: str | None,
+                confidence: float | None) -> Reply:
+    return Reply(decision="answer",
+                 messages=[card_message(hit_card, lang, municipality), found_it_buttons(texts, lang)],
+                 sources=[source_of(hit_card)], confidence=confidence, failed_attempts=0)
+
+
+def fallback(texts: ApprovedTexts, lang: str, reason: str, confidence: float | None = None) -> Reply:
+    labels = CARD_LABELS.get(lang, CARD_LABELS["fi"])
+    return Reply(decision="fallback", reason=reason, confidence=confidence, failed_attempts=0,
+                 messages=[{"text": texts.get("fallback-not-found", lang),
+                            "buttons": [{"title": labels["human"], "payload": "/ask_human"}]}])
+
+
+def reply_to_service_question(result: RetrievalResult, texts: ApprovedTexts, lang: str, failed_attempts: int,
+                              answer_threshold: float, clarify_threshold: float) -> Reply:
+    """answer ≥ answer_threshold > clarify (candidates as buttons) ≥ clarify_threshold > retry; twice unsure → fallback."""
+    top: Hit | None = result.top
+    if top is not None and result.confidence >= answer_threshold:
+        return answer_with(top.card, texts, lang, result.municipality, result.confidence)
+    if failed_attempts >= 1:
+        reason = "no_match" if top is None else "low_confidence"
+        return fallback(texts, lang, reason, result.confidence)
+    candidates = result.hits[:3] if result.confidence >= clarify_threshold else []
+    if len(candidates) >= 2:
+        buttons = [{"title": str(h.card.get(f"title_{lang}") or h.card.get("title")),
+                    "payload": f'/service_question{{"doc_id": "{h.doc_id}"}}'} for h in candidates]
+        message = {"text": texts.get("clarify-prompt", lang), "buttons": buttons}
+        return Reply(decision="clarify", reason="low_confidence", messages=[message], confidence=result.confidence,
+                     sources=[source_of(h.card) for h in candidates], failed_attempts=failed_attempts + 1)
+    return Reply(decision="clarify", reason="no_match" if top is None else "low_confidence",
+                 messages=[{"text": texts.get("clarify-retry", lang)}], confidence=result.confidence,
+                 failed_attempts=failed_attempts + 1)
+
+
+OUT_OF_SCOPE_TEXTS = {
+    "personal_records": "decline-personal-records",
+    "medical_advice": "decline-medical-advice",
+    "clinical_action": "decline-clinical-action",
+    "opinion_politics": "decline-opinion-politics",
+    "off_topic": "decline-off-topic",
+}
+
+
+def decline(kind: str, texts: ApprovedTexts, lang: str) -> Reply:
+    text_id = OUT_OF_SCOPE_TEXTS.get(kind, "decline-off-topic")
+    return Reply(decision="decline", reason=f"out_of_scope:{kind}", messages=[{"text": texts.get(text_id, lang)}])
