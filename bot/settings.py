@@ -34,15 +34,10 @@ class Settings(BaseSettings):
     answer_threshold: float = Field(0.55, description="Retrieval confidence at or above which the bot answers.")
     clarify_threshold: float = Field(0.35, description="Confidence at or above which the bot offers candidates to choose from.")
     torch_threads: int = Field(2, description="CPU threads for the embedding model.")
-    county_phone_text: str = Field(
-        "Kainuun hyvinvointialueen vaihde 08 61561",
-        description="The contact line named when the bot cannot help (from the county's web pages).",
-    )
     retention_days: int = Field(90, description="Days the event log and conversation history are kept.")
     pseudonym_salt: str | None = Field(
         None, description="Secret mixed into conversation ids before storing. Default: generated once into DATA_DIR/salt."
     )
-    county_url: str = Field("https://hyvinvointialue.kainuu.fi/", description="The county's web site.")
 
     @property
     def analytics_db(self) -> Path:

@@ -84,7 +84,10 @@ def create_app(settings: Settings | None = None, warm_up: bool = True) -> FastAP
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:
-        return _error(error.status_code, "http_error" if error.status_code != 422 else "invalid_request", str(error.detail))
+        if error.status_code == 400:  # Starlette could not parse the body (binary, wrong encoding)
+            return _error(400, "invalid_request", "the request body is not valid UTF-8 JSON")
+        codes = {404: "not_found", 405: "method_not_allowed", 422: "invalid_request"}
+        return _error(error.status_code, codes.get(error.status_code, "http_error"), str(error.detail))
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, error: Exception) -> JSONResponse:

@@ -1,0 +1,118 @@
+"""Bad input gets a clear 4xx; Rasa down or slow gets a polite answer; the app keeps serving.
+
+These run the real app with a real (closed or stalling) Rasa address, no fakes.
+"""
+
+from __future__ import annotations
+
+import http.server
+import threading
+import time
+
+import pytest
+from fastapi.testclient import TestClient
+
+from bot.api.app import create_app
+from tests.conftest import free_port
+
+SESSION = "session-12345678"
+
+
+@pytest.fixture
+def client(settings):
+    with TestClient(create_app(settings, warm_up=False)) as test_client:
+        yield test_client
+
+
+@pytest.mark.parametrize("body,fragment", [
+    ({"session_id": SESSION, "text": ""}, "text is empty"),
+    ({"session_id": SESSION, "text": "   \n\t "}, "text is empty"),
+    ({"session_id": SESSION, "text": "a" * 1001}, "longer than 1000"),
+    ({"session_id": SESSION, "text": 42}, "text"),
+    ({"session_id": SESSION, "text": "moi", "lang": "de"}, "lang"),
+    ({"session_id": "x", "text": "moi"}, "session_id"),
+    ({"text": "moi"}, "session_id"),
+])
+def test_invalid_requests_get_a_clear_4xx(client, body, fragment):
+    response = client.post("/api/chat", json=body)
+    assert response.status_code == 422
+    payload = response.json()
+    assert payload["error"] == "invalid_request" and fragment in payload["message"]
+
+
+def test_invalid_json_and_binary_bodies(client):
+    for raw in (b"{not json", b"\xff\xfe\x00binary", "{\"text\": \"moi\"".encode()):
+        response = client.post("/api/chat", content=raw, headers={"content-type": "application/json"})
+        assert response.status_code in (400, 422)
+        assert response.json()["error"] == "invalid_request" and "JSON" in response.json()["message"]
+
+
+def test_huge_body_is_refused_before_reading(client):
+    response = client.post("/api/chat", content=b"x" * 200_000, headers={"content-type": "application/json"})
+    assert response.status_code == 413 and response.json()["error"] == "too_large"
+
+
+def test_html_is_accepted_as_plain_text_and_never_reflected_as_markup(client):
+    response = client.post("/api/chat", json={"session_id": SESSION, "text": "<img src=x onerror=alert(1)>"})
+    assert response.status_code == 200
+    assert "<img" not in response.text
+
+
+def test_rasa_down_gives_polite_finnish_message_and_is_logged(client):
+    response = client.post("/api/chat", json={"session_id": SESSION, "text": "missä on terveysasema"})
+    assert response.status_code == 200
+    payload = response.json()
+    assert payload["degraded"] is True and payload["error"] == "rasa_unavailable"
+    assert payload["decision"] == "fallback" and payload["reason"] == "technical_error"
+    text = payload["messages"][-1]["text"]
+    assert "112" in text and "116 117" in text and "Omasote" in text
+    events = client.app.state.chat.events
+    events.flush()
+    assert events.events()[-1]["reason"] == "technical_error"
+    # the app keeps serving
+    assert client.get("/api/privacy").status_code == 200
+    assert client.get("/health").json()["components"]["rasa"]["ok"] is False
+
+
+def test_emergency_is_answered_even_when_rasa_is_down(client):
+    payload = client.post("/api/chat", json={"session_id": SESSION, "text": "isä ei herää eikä hengitä"}).json()
+    assert payload["decision"] == "emergency"
+    assert payload["messages"][0]["text"].startswith("Soita heti hätänumeroon 112")
+
+
+def test_slow_rasa_times_out_into_the_same_polite_message(settings):
+    class Stall(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server's naming)
+            time.sleep(5)
+
+        def log_message(self, *args):
+            pass
+
+    port = free_port()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Stall)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        slow = settings.model_copy(update={"rasa_url": f"http://127.0.0.1:{port}", "rasa_timeout_s": 0.5})
+        with TestClient(create_app(slow, warm_up=False)) as client:
+            payload = client.post("/api/chat", json={"session_id": SESSION, "text": "hammaslääkäri"}).json()
+        assert payload["degraded"] is True and payload["reason"] == "technical_error"
+    finally:
+        server.shutdown()
+
+
+def test_personal_data_is_warned_about_and_never_stored(client):
+    payload = client.post("/api/chat", json={"session_id": SESSION, "text": "hetuni on 131052-308T, soita 040 123 4567"}).json()
+    assert "henkilötunnusta" in payload["messages"][0]["text"]
+    assert "131052" not in str(payload) and "123 4567" not in str(payload)
+    history = client.get(f"/api/chat/{SESSION}/history").json()["messages"]
+    assert history[0]["text"] == "hetuni on [HETU], soita [PUHELIN]"
+    events = client.app.state.chat.events
+    assert all("131052" not in str(e) for e in events.events())
+
+
+def test_history_and_delete(client):
+    client.post("/api/chat", json={"session_id": SESSION, "text": "moi"})
+    assert client.get(f"/api/chat/{SESSION}/history").json()["messages"]
+    assert client.delete(f"/api/chat/{SESSION}").json()["deleted"] is True
+    assert client.get(f"/api/chat/{SESSION}/history").json()["messages"] == []
+    assert client.get("/api/chat/x/history").status_code == 422

@@ -1,0 +1,71 @@
+"""Shared fixtures. Slow fixtures use the real model, index and servers that the set-up builds."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.settings import PROJECT_ROOT, Settings
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+DATA = Path(__file__).parent / "data"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings with a private data directory and a Rasa URL where nothing listens."""
+    return Settings(data_dir=tmp_path / "data", rasa_url=f"http://127.0.0.1:{free_port()}", rasa_timeout_s=2.0)
+
+
+@pytest.fixture(scope="session")
+def real_index_dir() -> Path:
+    index = PROJECT_ROOT / "build" / "index"
+    if not (index / "current").exists():
+        pytest.fail("retrieval index missing: run `make setup`")
+    return index
+
+
+@pytest.fixture(scope="session")
+def retriever(real_index_dir):
+    from bot.retrieval.embedder import Embedder
+    from bot.retrieval.retriever import RetrieverService
+    from bot.settings import get_settings
+
+    settings = get_settings()
+    return RetrieverService(real_index_dir, Embedder(settings.embedding_model_dir, settings.torch_threads))
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """A real redis-server on a free loopback port, or None where Redis is not installed."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        yield None
+        return
+    port = free_port()
+    workdir = tmp_path_factory.mktemp("redis")
+    process = subprocess.Popen([binary, "--bind", "127.0.0.1", "--port", str(port), "--dir", str(workdir),
+                                "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield f"redis://127.0.0.1:{port}/0"
+    process.terminate()
+    process.wait(10)

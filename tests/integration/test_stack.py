@@ -1,0 +1,130 @@
+"""The whole stack for real: Rasa server, the app with its action endpoint, Redis when installed."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.launcher import Stack
+from bot.settings import Settings
+from tests.conftest import free_port
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory, redis_server):
+    app_port, rasa_port = free_port(), free_port()
+    data_dir: Path = tmp_path_factory.mktemp("stack-data")
+    env = {"APP_PORT": str(app_port), "RASA_URL": f"http://127.0.0.1:{rasa_port}", "DATA_DIR": str(data_dir)}
+    if redis_server:
+        env["REDIS_URL"] = redis_server
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    settings = Settings()
+    running = Stack(settings, log_dir=data_dir / "logs")
+    try:
+        if not running.start(wait=True, timeout_s=300):
+            logs = "\n".join(p.read_text(errors="replace")[-3000:] for p in (data_dir / "logs").glob("*.log"))
+            pytest.fail(f"stack did not start:\n{logs}")
+        yield running, f"http://127.0.0.1:{app_port}"
+    finally:
+        running.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def chat(base: str, session: str, text: str) -> dict:
+    response = httpx.post(f"{base}/api/chat", json={"session_id": session, "text": text}, timeout=30)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def new_session() -> str:
+    return uuid.uuid4().hex
+
+
+def test_health_reports_every_component(stack):
+    _, base = stack
+    payload = httpx.get(f"{base}/health", timeout=10).json()
+    assert payload["status"] == "ok", payload
+    expected = {"rasa", "action_endpoint", "index"} | ({"redis"} if os.environ.get("REDIS_URL") else set())
+    assert expected <= set(payload["components"])
+
+
+def test_greeting_and_goodbye_are_handled_by_nlu(stack):
+    _, base = stack
+    session = new_session()
+    hello = chat(base, session, "moikka")
+    assert hello["decision"] == "answer" and hello["messages"][0]["text"].startswith("Hei!")
+    bye = chat(base, session, "kiitti ja heippa, mun pitää mennä")
+    assert bye["messages"] and bye["decision"] == "answer"
+
+
+@pytest.mark.parametrize("question,acceptable", [
+    ("Miten saan uusittua reseptini?", {"reseptin-uusiminen"}),
+    ("Missä on Kuhmon terveysasema?", {"terveysasema-kuhmo"}),
+    ("tarviin omaishoidon tukea äidille", {"omaishoidon-tuki", "omaishoidon-palvelukokonaisuus"}),
+])
+def test_finnish_questions_get_a_retrieval_answer_with_a_source(stack, question, acceptable):
+    _, base = stack
+    payload = chat(base, new_session(), question)
+    assert payload["decision"] == "answer", payload
+    assert payload["sources"][0]["id"] in acceptable
+    card = next(m for m in payload["messages"] if m["type"] == "card")
+    assert card["url"].startswith("https://") and card["summary"]
+    assert any(m.get("buttons") for m in payload["messages"])  # "Löysitkö etsimäsi?"
+
+
+def test_out_of_scope_is_declined_kindly(stack):
+    _, base = stack
+    payload = chat(base, new_session(), "mitkä on mun labratulokset")
+    assert payload["decision"] == "decline" and "Omasote" in payload["messages"][0]["text"]
+
+
+def test_clarification_button_payload_answers_with_that_document(stack):
+    _, base = stack
+    payload = chat(base, new_session(), '/service_question{"doc_id": "hammashoito"}')
+    assert payload["decision"] == "answer" and payload["sources"][0]["id"] == "hammashoito"
+
+
+def test_emergency_never_waits_for_rasa(stack):
+    _, base = stack
+    payload = chat(base, new_session(), "mies ei herää eikä hengitä")
+    assert payload["decision"] == "emergency" and "112" in payload["messages"][0]["text"]
+
+
+@pytest.mark.skipif(not __import__("shutil").which("redis-server"), reason="redis-server not installed")
+def test_conversations_live_in_redis(stack):
+    import redis
+
+    _, base = stack
+    chat(base, new_session(), "moi")
+    client = redis.Redis.from_url(os.environ["REDIS_URL"])
+    assert client.keys("kainuu:tracker:*")
+
+
+def test_history_survives_an_app_restart_and_rasa_outage_is_survived(stack):
+    running, base = stack
+    session = new_session()
+    chat(base, session, "moi")
+    running.processes["app"].terminate()
+    running.processes["app"].wait(30)
+    running.only = "app"
+    assert running.start(wait=True, timeout_s=120)
+    history = httpx.get(f"{base}/api/chat/{session}/history", timeout=10).json()["messages"]
+    assert [m["text"] for m in history if m["sender"] == "user"] == ["moi"]
+    # Rasa goes away: the resident gets the polite message and the app keeps serving
+    rasa = running.processes["rasa"]
+    os.killpg(rasa.pid, 15)
+    rasa.wait(60)
+    payload = chat(base, session, "missä on terveysasema")
+    assert payload["degraded"] is True and "116 117" in payload["messages"][-1]["text"]
+    assert httpx.get(f"{base}/health", timeout=10).status_code == 503

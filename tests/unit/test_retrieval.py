@@ -1,0 +1,36 @@
+"""Retrieval on the real index and the real e5 model (slow)."""
+
+import pytest
+
+from bot.retrieval.components import reciprocal_rank_fusion
+
+pytestmark = pytest.mark.slow
+
+
+def test_rrf_rewards_agreement():
+    fused = reciprocal_rank_fusion({"a": ["x", "y"], "b": ["y", "z"]}, k=60)
+    assert max(fused, key=fused.get) == "y"
+
+
+@pytest.mark.parametrize("query", ["", "   ", "\x00\x01\x02", "😀😀😀", "!!!???", "a" * 10_000,
+                                   "ｈａｍｍａｓ 牙医 зубной врач", "ääää\u200b\u202e"])
+def test_bad_queries_return_a_clean_low_confidence_result(retriever, query):
+    result = retriever.search(query)
+    assert result.confidence < 0.55
+
+
+@pytest.mark.parametrize("query,expected", [
+    ("miten uusin reseptin", "reseptin-uusiminen"),
+    ("sosiaalipäivystyksen numero", "sosiaalipaivystys"),
+    ("omaishoidon tuki", "omaishoidon-tuki"),
+])
+def test_plain_questions_find_their_document_first(retriever, query, expected):
+    result = retriever.search(query)
+    assert result.top.doc_id == expected
+    assert result.confidence > 0.5
+
+
+def test_municipality_in_any_form_favours_its_own_document(retriever):
+    for query, doc_id in (("terveysasema Kuhmossa", "terveysasema-kuhmo"), ("Suomussalmen terveysasema", "terveysasema-suomussalmi"),
+                          ("terveyskeskus puolangalla", "terveysasema-puolanka")):
+        assert retriever.search(query).top.doc_id == doc_id
