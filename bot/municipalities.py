@@ -36,3 +36,9 @@ def find_municipality(text: str) -> str | None:
         if name:
             return name
     return None
+
+
+def without_municipalities(text: str) -> str:
+    """The text with municipality names removed: the place filters results, it is not the topic."""
+    kept = [w for w in text.split() if not municipality_of_word(w.strip(".,!?;:()\"'"))]
+    return " ".join(kept)

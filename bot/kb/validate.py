@@ -20,7 +20,7 @@ ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 ANSWER_REQUIRED = ("id", "title", "type", "summary", "audience", "municipalities", "url", "catalogue",
                    "updated", "keywords", "how_to_access")
 APPROVED_REQUIRED = ("id", "title", "type", "updated", "requires_approval", "texts")
-LIST_FIELDS = ("audience", "catalogue", "keywords", "related")
+LIST_FIELDS = ("audience", "catalogue", "keywords", "keywords_sv", "keywords_en", "related")
 TEXT_FIELDS = ("title", "summary", "how_to_access", "url", "title_sv", "title_en", "summary_sv", "summary_en")
 LANGUAGES = ("fi", "sv", "en")
 

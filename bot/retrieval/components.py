@@ -17,7 +17,7 @@ from bot.text import fold
 class ChunkRanker(Protocol):
     name: str
 
-    def search(self, query: str, k: int) -> list[tuple[int, float]]: ...
+    def search(self, query: str, k: int, lang: str = "fi") -> list[tuple[int, float]]: ...
 
 
 def make_faiss_index(vectors: np.ndarray, kind: str = "flat"):
@@ -53,7 +53,7 @@ class DenseRanker:
         self.embedder = embedder
         self.index = index
 
-    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+    def search(self, query: str, k: int, lang: str = "fi") -> list[tuple[int, float]]:
         vector = self.embedder.encode_queries([query])
         scores, ids = self.index.search(vector, min(k, self.index.ntotal))
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
@@ -71,8 +71,8 @@ class LemmaBM25Ranker:
         corpus = [lemmatizer.lemmas(t) or ["_"] for t in texts]
         self.bm25 = BM25Okapi(corpus)
 
-    def search(self, query: str, k: int) -> list[tuple[int, float]]:
-        tokens = self.lemmatizer.lemmas(query)
+    def search(self, query: str, k: int, lang: str = "fi") -> list[tuple[int, float]]:
+        tokens = self.lemmatizer.lemmas(query, suggest=lang == "fi")
         if not tokens:
             return []
         scores = self.bm25.get_scores(tokens)
@@ -92,7 +92,7 @@ class CharNgramRanker:
                                           sublinear_tf=True, min_df=1)
         self.matrix = self.vectorizer.fit_transform(texts)
 
-    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+    def search(self, query: str, k: int, lang: str = "fi") -> list[tuple[int, float]]:
         vector = self.vectorizer.transform([query])
         if vector.nnz == 0:
             return []

@@ -26,14 +26,15 @@ class FinnishLemmatizer:
         self._suggest = suggest
         self._lock = threading.Lock()  # a Voikko handle is not thread-safe
         self._cached = lru_cache(maxsize=200_000)(self._lemmas_of_word)
+        self._cached_plain = lru_cache(maxsize=200_000)(lambda word: self._lemmas_of_word(word, suggest=False))
 
     def _analyse(self, word: str) -> list[dict]:
         with self._lock:
             return self._voikko.analyze(word)
 
-    def _lemmas_of_word(self, word: str) -> tuple[str, ...]:
+    def _lemmas_of_word(self, word: str, suggest: bool = True) -> tuple[str, ...]:
         analyses = self._analyse(word)
-        if not analyses and self._suggest and len(word) > 3:
+        if not analyses and suggest and self._suggest and len(word) > 3:
             with self._lock:
                 suggestions = self._voikko.suggest(word)
             if suggestions:
@@ -50,12 +51,14 @@ class FinnishLemmatizer:
                 lemmas.extend(fold(p) for p in parts)
         return tuple(dict.fromkeys(lemmas))
 
-    def lemmas(self, text: str) -> list[str]:
+    def lemmas(self, text: str, suggest: bool = True) -> list[str]:
+        """Lemma tokens; `suggest=False` for non-Finnish text, where Finnish "corrections" are noise."""
+        lemmas_of = self._cached if suggest else self._cached_plain
         tokens: list[str] = []
         for word in words(text):
             for part in word.split("-"):
                 if part:
-                    tokens.extend(self._cached(part.lower()))
+                    tokens.extend(lemmas_of(part.lower()))
         return tokens
 
     def base_form(self, word: str) -> str | None:

@@ -6,7 +6,8 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.municipalities import find_municipality
+from bot.lang import detect_language
+from bot.municipalities import find_municipality, without_municipalities
 from bot.retrieval.components import (
     CharNgramRanker,
     ChunkRanker,
@@ -22,8 +23,11 @@ from bot.text import clean
 CANDIDATES_PER_RANKER = 40
 MAX_QUERY_CHARS = 1000
 RRF_K = 60
-MUNICIPALITY_BONUS = 0.012   # about one rank place at the top of an RRF list
-OTHER_MUNICIPALITY_PENALTY = 0.02
+MUNICIPALITY_BONUS = 0.004          # breaks near-ties in favour of the resident's own municipality
+OTHER_MUNICIPALITY_PENALTY = 0.02   # about the weight of a first place: another town's page sinks
+# Lemma BM25 is built for Finnish; for Swedish and English queries the dense model carries more weight.
+RANKER_WEIGHTS = {"fi": {"dense": 1.0, "bm25": 1.0, "char": 1.0},
+                  "other": {"dense": 2.0, "bm25": 0.5, "char": 1.0}}
 
 
 @dataclass
@@ -61,10 +65,10 @@ class HybridRetriever:
         self.dense = DenseRanker(embedder, artifact.faiss_index)
         self.rankers: list[ChunkRanker] = [self.dense, LemmaBM25Ranker(texts, lemmatizer), CharNgramRanker(texts)]
 
-    def _doc_ranking(self, ranker: ChunkRanker, query: str) -> tuple[list[str], dict[str, float]]:
+    def _doc_ranking(self, ranker: ChunkRanker, query: str, lang: str) -> tuple[list[str], dict[str, float]]:
         ranking: list[str] = []
         best: dict[str, float] = {}
-        for chunk_index, score in ranker.search(query, CANDIDATES_PER_RANKER):
+        for chunk_index, score in ranker.search(query, CANDIDATES_PER_RANKER, lang=lang):
             doc_id = self.artifact.chunks[chunk_index].doc_id
             if doc_id not in best:
                 ranking.append(doc_id)
@@ -77,14 +81,18 @@ class HybridRetriever:
         result = RetrievalResult(query=text, municipality=municipality, build_id=self.artifact.build_id)
         if not any(ch.isalnum() for ch in text) or not self.artifact.chunks:
             return result
+        topic = without_municipalities(text) if municipality else text
+        if not any(ch.isalnum() for ch in topic):  # the query was only a place name
+            topic = text
+        lang = detect_language(topic)
         rankings: dict[str, list[str]] = {}
         dense_scores: dict[str, float] = {}
         for ranker in self.rankers:
-            ranking, scores = self._doc_ranking(ranker, text)
+            ranking, scores = self._doc_ranking(ranker, topic, lang)
             rankings[ranker.name] = ranking
             if ranker is self.dense:
                 dense_scores = scores
-        fused = reciprocal_rank_fusion(rankings, k=RRF_K)
+        fused = reciprocal_rank_fusion(rankings, k=RRF_K, weights=RANKER_WEIGHTS["fi" if lang == "fi" else "other"])
         documents = self.artifact.documents
         if municipality:
             for doc_id in fused:

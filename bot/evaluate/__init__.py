@@ -1,0 +1,1 @@
+"""Evaluation harness: routing quality of the retriever and of the whole running bot."""

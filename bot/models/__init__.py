@@ -1,0 +1,1 @@
+"""Building the offline models the bot needs from registry packages."""
