@@ -48,6 +48,21 @@ def _describe(errors: list[dict]) -> tuple[str, list[dict]]:
     return "; ".join(f"{d['field']}: {d['problem']}" for d in details) or "invalid request", details
 
 
+async def _retention_loop(settings: Settings, services: Services, every_s: float = 6 * 3600) -> None:
+    """Delete whatever is older than RETENTION_DAYS, at start-up and then every few hours."""
+    from bot.analytics.retention import purge_rasa_trackers
+
+    while True:
+        try:
+            removed = await asyncio.to_thread(services.events.purge_older_than, settings.retention_days)
+            removed += await asyncio.to_thread(purge_rasa_trackers, settings)
+            if removed:
+                log.info("retention: removed %d old records", removed)
+        except Exception:  # a failed purge must not stop the app; it is retried next round
+            log.exception("retention purge failed")
+        await asyncio.sleep(every_s)
+
+
 def create_app(settings: Settings | None = None, warm_up: bool = True) -> FastAPI:
     settings = settings or get_settings()
     services = Services(settings)
@@ -62,12 +77,14 @@ def create_app(settings: Settings | None = None, warm_up: bool = True) -> FastAP
         app.state.executor = executor
         app.state.rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_s)
         app.state.chat = ChatService(app.state.rasa, services.texts, services.events, settings.salt())
+        retention = asyncio.create_task(_retention_loop(settings, services))
         if warm_up:
             try:
                 await asyncio.to_thread(services.warm_up)
             except FileNotFoundError as error:  # no index yet: /health says so, the bot answers with the fallback
                 log.error("retrieval not ready: %s", error)
         yield
+        retention.cancel()
         services.events.flush()
         await app.state.rasa.close()
         set_services(None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, HTTPException, Path, Request
 
 from bot.api.schemas import SESSION_ID, ChatRequest, ChatResponse
@@ -31,10 +33,17 @@ async def history(request: Request, session_id: str = Path(pattern=SESSION_ID)) 
 
 @router.delete("/chat/{session_id}")
 async def delete_conversation(request: Request, session_id: str = Path(pattern=SESSION_ID)) -> dict:
+    from bot.analytics.retention import delete_rasa_conversation
+
     chat = _chat(request)
-    chat.events.delete_conversation(chat.conversation_id(session_id))
+    conversation = chat.conversation_id(session_id)
+    chat.events.delete_conversation(conversation)
     chat.events.flush()
-    return {"session_id": session_id, "deleted": True}
+    try:
+        await asyncio.to_thread(delete_rasa_conversation, request.app.state.settings, conversation)
+    except Exception as error:  # the app's own copy is gone; report that Rasa's could not be reached
+        return {"session_id": session_id, "deleted": True, "rasa_tracker_deleted": False, "error": type(error).__name__}
+    return {"session_id": session_id, "deleted": True, "rasa_tracker_deleted": True}
 
 
 @router.get("/privacy")

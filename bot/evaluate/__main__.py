@@ -95,6 +95,31 @@ def evaluate_chat(queries_path: Path, base_url: str, out_dir: Path | None) -> di
     return data
 
 
+def evaluate_nlu(folds: int, out_dir: Path | None) -> dict:
+    """Intent macro-F1 by k-fold cross-validation with Rasa's own `rasa test nlu` (in .venv-rasa)."""
+    import subprocess
+    import tempfile
+
+    from bot.settings import PROJECT_ROOT
+
+    with tempfile.TemporaryDirectory() as tmp:
+        command = [str(PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"), "test", "nlu", "--nlu", "nlu_data/nlu.yml",
+                   "--config", "config.yml", "--cross-validation", "--folds", str(folds), "--out", tmp]
+        subprocess.run(command, cwd=PROJECT_ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       env={**__import__("os").environ, "RASA_TELEMETRY_ENABLED": "false"})
+        report = json.loads((Path(tmp) / "intent_report.json").read_text(encoding="utf-8"))
+    per_intent = {name: {"f1": round(v["f1-score"], 3), "support": v["support"]}
+                  for name, v in report.items() if isinstance(v, dict) and "f1-score" in v and name not in
+                  ("macro avg", "weighted avg", "micro avg")}
+    data = {"folds": folds, "config": "config.yml", "macro_f1": round(report["macro avg"]["f1-score"], 3),
+            "weighted_f1": round(report["weighted avg"]["f1-score"], 3), "accuracy": round(report.get("accuracy", 0), 3),
+            "per_intent": per_intent}
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "nlu.json").write_text(json.dumps(data, indent=2), encoding="utf-8")
+    return data
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.evaluate", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -104,7 +129,14 @@ def main(argv: list[str] | None = None) -> int:
         command.add_argument("--out", type=Path)
         if name == "chat":
             command.add_argument("--base-url", required=True)
+    nlu = sub.add_parser("nlu")
+    nlu.add_argument("--folds", type=int, default=5)
+    nlu.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
+    if args.command == "nlu":
+        data = evaluate_nlu(args.folds, args.out)
+        print(json.dumps({k: v for k, v in data.items() if k != "per_intent"}, indent=2))
+        return 0
     if args.command == "routing":
         data = evaluate_routing(args.queries, args.out)
     else:

@@ -111,7 +111,25 @@ def test_conversations_live_in_redis(stack):
     assert client.keys("kainuu:tracker:*")
 
 
+def test_deleting_a_conversation_removes_rasa_tracker_too(stack):
+    _, base = stack
+    session = new_session()
+    chat(base, session, "moi")
+    response = httpx.delete(f"{base}/api/chat/{session}", timeout=10).json()
+    assert response["deleted"] is True and response["rasa_tracker_deleted"] is True
+    if os.environ.get("REDIS_URL"):
+        import redis
+
+        from bot.chat import pseudonym
+        from bot.settings import Settings as S
+
+        salt = S().salt()
+        assert not redis.Redis.from_url(os.environ["REDIS_URL"]).exists(f"kainuu:tracker:{pseudonym(session, salt)}")
+    assert httpx.get(f"{base}/api/chat/{session}/history", timeout=10).json()["messages"] == []
+
+
 def test_history_survives_an_app_restart_and_rasa_outage_is_survived(stack):
+    """Destructive: runs last in this module (pytest keeps definition order)."""
     running, base = stack
     session = new_session()
     chat(base, session, "moi")
