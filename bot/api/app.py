@@ -22,6 +22,9 @@ from bot.settings import PROJECT_ROOT, Settings, get_settings
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 64 * 1024
+# Rasa sends the whole conversation tracker with every action call, so its requests grow with the
+# conversation; the action endpoint only listens to Rasa on the internal network.
+MAX_ACTION_BODY_BYTES = 16 * 1024 * 1024
 WIDGET_DIR = PROJECT_ROOT / "widget"
 
 
@@ -29,10 +32,10 @@ class BodyLimit(BaseHTTPMiddleware):
     """Refuse oversized bodies before they are read, whatever the endpoint."""
 
     async def dispatch(self, request: Request, call_next):
+        limit = MAX_ACTION_BODY_BYTES if request.url.path == "/webhook" else MAX_BODY_BYTES
         length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
-            return JSONResponse({"error": "too_large", "message": f"request body over {MAX_BODY_BYTES} bytes"},
-                                status_code=413)
+        if length and length.isdigit() and int(length) > limit:
+            return JSONResponse({"error": "too_large", "message": f"request body over {limit} bytes"}, status_code=413)
         return await call_next(request)
 
 

@@ -116,3 +116,16 @@ def test_history_and_delete(client):
     assert client.delete(f"/api/chat/{SESSION}").json()["deleted"] is True
     assert client.get(f"/api/chat/{SESSION}/history").json()["messages"] == []
     assert client.get("/api/chat/x/history").status_code == 422
+
+
+def test_action_endpoint_accepts_the_large_trackers_of_long_conversations(client):
+    # Rasa posts the whole tracker with each action call; a long conversation exceeds the chat API's limit.
+    events = [{"event": "user", "text": "kysymys " * 50, "timestamp": i} for i in range(400)]
+    body = {"next_action": "action_decline_out_of_scope", "sender_id": "x", "version": "3.6.21",
+            "tracker": {"sender_id": "x", "slots": {"lang": "fi"}, "latest_message": {"intent": {"name": "off_topic"}},
+                        "events": events, "latest_event_time": 0, "paused": False, "latest_input_channel": "rest",
+                        "followup_action": None, "active_loop": {}, "latest_action_name": "action_listen"},
+            "domain": {}}
+    response = client.post("/webhook", json=body)
+    assert response.status_code == 200, response.text
+    assert response.json()["responses"]
