@@ -60,6 +60,13 @@ PY
   mark e5 bot/models/e5_convert.py requirements/app.lock
 fi
 
+AXE_VERSION=4.14.1   # axe-core, for the widget's accessibility test
+if ! [ -f build/node/node_modules/axe-core/axe.min.js ] || ! grep -q "\"version\": \"$AXE_VERSION\"" build/node/node_modules/axe-core/package.json; then
+  step "axe-core $AXE_VERSION (npm) for accessibility tests"
+  mkdir -p build/node
+  npm install --silent --prefix build/node --no-audit --no-fund "axe-core@$AXE_VERSION" >/dev/null
+fi
+
 if ! [ -f build/spacy/fi_blank/meta.json ]; then
   step "blank Finnish spaCy pipeline"
   .venv-rasa/bin/python scripts/build_spacy_fi.py build/spacy/fi_blank >/dev/null 2>&1

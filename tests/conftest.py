@@ -69,3 +69,29 @@ def redis_server(tmp_path_factory):
     yield f"redis://127.0.0.1:{port}/0"
     process.terminate()
     process.wait(10)
+
+
+def running_stack(tmp_path_factory, redis_url: str | None):
+    """Start the real stack (Rasa + app) on free ports; yields (Stack, base URL); stops it after."""
+    from bot.launcher import Stack
+
+    app_port, rasa_port = free_port(), free_port()
+    data_dir = tmp_path_factory.mktemp("stack-data")
+    env = {"APP_PORT": str(app_port), "RASA_URL": f"http://127.0.0.1:{rasa_port}", "DATA_DIR": str(data_dir)}
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    running = Stack(Settings(), log_dir=data_dir / "logs")
+    try:
+        if not running.start(wait=True, timeout_s=300):
+            logs = "\n".join(p.read_text(errors="replace")[-3000:] for p in (data_dir / "logs").glob("*.log"))
+            pytest.fail(f"stack did not start:\n{logs}")
+        yield running, f"http://127.0.0.1:{app_port}"
+    finally:
+        running.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

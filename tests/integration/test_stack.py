@@ -4,41 +4,18 @@ from __future__ import annotations
 
 import os
 import uuid
-from pathlib import Path
 
 import httpx
 import pytest
 
-from bot.launcher import Stack
-from bot.settings import Settings
-from tests.conftest import free_port
+from tests.conftest import running_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, redis_server):
-    app_port, rasa_port = free_port(), free_port()
-    data_dir: Path = tmp_path_factory.mktemp("stack-data")
-    env = {"APP_PORT": str(app_port), "RASA_URL": f"http://127.0.0.1:{rasa_port}", "DATA_DIR": str(data_dir)}
-    if redis_server:
-        env["REDIS_URL"] = redis_server
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    settings = Settings()
-    running = Stack(settings, log_dir=data_dir / "logs")
-    try:
-        if not running.start(wait=True, timeout_s=300):
-            logs = "\n".join(p.read_text(errors="replace")[-3000:] for p in (data_dir / "logs").glob("*.log"))
-            pytest.fail(f"stack did not start:\n{logs}")
-        yield running, f"http://127.0.0.1:{app_port}"
-    finally:
-        running.stop()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    yield from running_stack(tmp_path_factory, redis_server)
 
 
 def chat(base: str, session: str, text: str) -> dict:
