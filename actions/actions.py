@@ -18,6 +18,20 @@ def _lang(tracker: Tracker) -> str:
     return tracker.get_slot("lang") or "fi"
 
 
+def _previous_bot_action(tracker: Tracker) -> str | None:
+    """The last action the bot ran before the resident's latest message."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_user:
+                return None
+            seen_user = True
+        elif seen_user and event.get("event") == "action" and event.get("name") not in (
+                "action_listen", "action_extract_slots", "action_detect_language", "action_session_start"):
+            return event.get("name")
+    return None
+
+
 def _send(dispatcher: CollectingDispatcher, reply: Reply) -> None:
     for message in reply.messages:
         if message.get("custom"):  # a card carries its own text; Rasa would otherwise send it twice
@@ -99,6 +113,11 @@ class ActionRecordFeedback(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if intent in ("affirm", "deny") or not tracker.get_slot("last_answer"):
+            # "yes"/"no" and feedback mean something only right after an answer; otherwise the
+            # message is most likely a short service question the classifier mistook
+            if _previous_bot_action(tracker) != "action_answer_service":
+                return await ActionAnswerService().run(dispatcher, tracker, domain)
         positive = intent in ("feedback_positive", "affirm")
         text_id = "feedback-thanks-positive" if positive else "feedback-thanks-negative"
         reply = Reply(decision="answer" if positive else "fallback", reason=None if positive else "negative_feedback",

@@ -40,7 +40,8 @@ INFORMATIONAL = _rx((
     r"rehabilit", r"screening", r"last year", r"years ago", r"prevention", r"support group", r"course",
     r"rehab", r"forebygg", r"stodgrupp", r"forra aret", r"screening", r"mammograf", r"verenluovut",
     r"laite\b", r"laitteen", r"lomake", r"kela\b", r"puhelin\b", r"tieto ?keskus", r"palautu", r"terapi",
-    r"tilasto", r"puheeksiot", r"training", r"statisti", r"teinina", r"nuorena", r"lapsena", r"ikene", r"\bien\b",
+    r"tilasto", r"puheeksiot", r"\bvalilla\b", r"\bjoskus\b", r"\baina kun\b",  # habitual, not happening now
+    r"training", r"statisti", r"teinina", r"nuorena", r"lapsena", r"ikene", r"\bien\b",
 ))
 
 NOT = r"(?:ei|eika|eik|en|eikä)"
@@ -120,7 +121,7 @@ CATEGORIES: tuple[SafetyCategory, ...] = (
                 r"\b(kasvo|suupiel|naama)\w* (roikkuu|valahti)", r"\bpuhe (sammaltaa|puuroutu|on sekava)", r"\bsammalta",
                 r"\b(kasi|jalka|kasivarsi|toinen puoli|vasen kasi|oikea kasi) (on )?(ihan )?(voimaton|halvaan|pettaa|ei toimi|ei liiku)",
                 r"\bei pysty nosta\w* kat", r"\bface (is )?droop", r"\bslurred speech\b", r"\bsluddrar\b",
-                r"\b(ansiktet|mungipan) hanger", r"\bkan inte prata", r"\bhaving a stroke\b", r"\bfar en stroke\b"),
+                r"\b(ansiktet|mungipan) hanger", r"\bkan (\w+ )?inte (prata|tala)\b", r"\b(armen|benet|ena sidan) (ar )?(slapp|svag|domnad|forlamad)", r"\bhaving a stroke\b", r"\bfar en stroke\b"),
         symptom=(r"\baivoinfarkt", r"\baivohalvau", r"\baivoverenkiertohairio", r"\bstroke\b", r"\bslaganfall\b",
                  r"\bpuhuu (ihan )?sekavia", r"\b(ei|en) (pysty|saa|osaa) (puhu|sanot|sanoj)", r"\ben saa sanoja",
                  rf"\b{NOT} puhu kunnolla", r"\bnako (meni|lahti)", r"\bkasi puutuu\b"),

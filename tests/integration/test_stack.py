@@ -105,6 +105,17 @@ def test_deleting_a_conversation_removes_rasa_tracker_too(stack):
     assert httpx.get(f"{base}/api/chat/{session}/history", timeout=10).json()["messages"] == []
 
 
+def test_yes_and_no_count_as_feedback_only_right_after_an_answer(stack):
+    _, base = stack
+    session = new_session()
+    first = chat(base, session, "kyllä")
+    assert "kiitos palautteesta" not in str(first["messages"]).lower()
+    answer = chat(base, session, "Miten saan uusittua reseptini?")
+    assert answer["decision"] == "answer"
+    thanks = chat(base, session, "/feedback_positive")
+    assert thanks["messages"][0]["text"].startswith("Hienoa")
+
+
 def test_history_survives_an_app_restart_and_rasa_outage_is_survived(stack):
     """Destructive: runs last in this module (pytest keeps definition order)."""
     running, base = stack
