@@ -74,7 +74,7 @@ class ActionAnswerService(Action):
         if chosen and chosen in retriever.artifact.documents:
             reply = answer_with(retriever.artifact.documents[chosen], services.texts, lang, municipality, None)
         else:
-            result = retriever.search(text, municipality=municipality)
+            result = retriever.search(text, municipality=municipality, k=10)
             settings = services.settings
             reply = reply_to_service_question(result, services.texts, lang, int(tracker.get_slot("failed_attempts") or 0),
                                               settings.answer_threshold, settings.clarify_threshold)

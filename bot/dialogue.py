@@ -90,6 +90,10 @@ def reply_to_service_question(result: RetrievalResult, texts: ApprovedTexts, lan
                               answer_threshold: float, clarify_threshold: float) -> Reply:
     """answer ≥ answer_threshold > clarify (candidates as buttons) ≥ clarify_threshold > retry; twice unsure → fallback."""
     top: Hit | None = result.top
+    local = [h for h in result.hits if h.card.get("municipalities")]
+    if top is not None and top.card.get("municipalities") and not result.municipality and len(local) >= 2:
+        # The best match is one municipality's page but the resident named no municipality: ask which.
+        return clarify_with(local[:8], texts, lang, result.confidence, failed_attempts, "municipality_unknown")
     if top is not None and result.confidence >= answer_threshold:
         return answer_with(top.card, texts, lang, result.municipality, result.confidence)
     if failed_attempts >= 1:
@@ -97,14 +101,20 @@ def reply_to_service_question(result: RetrievalResult, texts: ApprovedTexts, lan
         return fallback(texts, lang, reason, result.confidence)
     candidates = result.hits[:3] if result.confidence >= clarify_threshold else []
     if len(candidates) >= 2:
-        buttons = [{"title": str(h.card.get(f"title_{lang}") or h.card.get("title")),
-                    "payload": f'/service_question{{"doc_id": "{h.doc_id}"}}'} for h in candidates]
-        message = {"text": texts.get("clarify-prompt", lang), "buttons": buttons}
-        return Reply(decision="clarify", reason="low_confidence", messages=[message], confidence=result.confidence,
-                     sources=[source_of(h.card) for h in candidates], failed_attempts=failed_attempts + 1)
+        return clarify_with(candidates, texts, lang, result.confidence, failed_attempts, "low_confidence")
     return Reply(decision="clarify", reason="no_match" if top is None else "low_confidence",
                  messages=[{"text": texts.get("clarify-retry", lang)}], confidence=result.confidence,
                  failed_attempts=failed_attempts + 1)
+
+
+def clarify_with(candidates: list[Hit], texts: ApprovedTexts, lang: str, confidence: float, failed_attempts: int,
+                 reason: str) -> Reply:
+    """A clarifying question with the candidate documents as buttons."""
+    buttons = [{"title": str(h.card.get(f"title_{lang}") or h.card.get("title")),
+                "payload": f'/service_question{{"doc_id": "{h.doc_id}"}}'} for h in candidates]
+    message = {"text": texts.get("clarify-prompt", lang), "buttons": buttons}
+    return Reply(decision="clarify", reason=reason, messages=[message], confidence=confidence,
+                 sources=[source_of(h.card) for h in candidates], failed_attempts=failed_attempts + 1)
 
 
 OUT_OF_SCOPE_TEXTS = {

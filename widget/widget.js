@@ -116,6 +116,7 @@
       }
     } else {
       node = el("div", { "class": "kpo-msg " + (sender === "user" ? "kpo-user" : "kpo-bot") + (message.urgent ? " kpo-urgent" : "") });
+      if (message.lang) node.setAttribute("lang", message.lang);
       node.appendChild(el("span", { "class": "kpo-sr" }, (sender === "user" ? t.you : t.bot) + ": "));
       appendText(node, message.text || "");
       addButtons(node, message.buttons);
@@ -145,7 +146,7 @@
       .then(function (reply) {
         pending = null; status.textContent = ""; input.value = "";
         if (reply.error === "invalid_request") { status.textContent = reply.message; return; }
-        (reply.messages || []).forEach(function (m) { render(m, "bot"); });
+        (reply.messages || []).forEach(function (m) { if (!m.lang) m.lang = reply.lang; render(m, "bot"); });
       })
       .catch(function () {
         status.textContent = ""; status.appendChild(document.createTextNode(T[lang].offline + " "));

@@ -24,7 +24,7 @@ import numpy as np
 from bot.kb.documents import ANSWER_TYPES, Document
 from bot.retrieval.embedder import Embedder
 
-CHUNKER_VERSION = "3"
+CHUNKER_VERSION = "4"
 CARD_FIELDS = ("id", "title", "title_sv", "title_en", "type", "summary", "summary_sv", "summary_en", "audience",
                "municipalities", "url", "catalogue", "how_to_access", "keywords", "related", "updated")
 MAX_CHUNK_CHARS = 900
@@ -39,8 +39,11 @@ class Chunk:
 
 def chunk_document(doc: Document) -> list[Chunk]:
     """A head chunk (title, summary, keywords) and one chunk per body section, split if long."""
-    head = f"{doc.title}. {doc.summary} {'; '.join(doc.keywords)}"
-    chunks = [Chunk(doc.id, head)]
+    # Title and summary, and separately the words residents use: a long keyword list would blur
+    # the summary's embedding, while on its own it is what lexical matching needs.
+    chunks = [Chunk(doc.id, f"{doc.title}. {doc.summary}")]
+    if doc.keywords:
+        chunks.append(Chunk(doc.id, f"{doc.title}: {'; '.join(doc.keywords)}"))
     for lang in ("sv", "en"):  # residents also write in Swedish and English
         keywords = "; ".join(str(k) for k in doc.meta.get(f"keywords_{lang}") or [])
         title, summary = doc.meta.get(f"title_{lang}"), doc.meta.get(f"summary_{lang}")

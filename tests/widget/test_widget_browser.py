@@ -122,3 +122,11 @@ def test_axe_finds_no_accessibility_violations(page):
     result = page.evaluate("async () => await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']})")
     violations = [(v["id"], [n["target"] for n in v["nodes"]]) for v in result["violations"]]
     assert violations == []
+
+
+def test_clarification_buttons_lead_to_the_chosen_service(page):
+    open_widget(page)
+    ask(page, "terveysasema")  # no municipality named: the bot asks which one
+    page.get_by_role("button", name="Kuhmon terveysasema").click()
+    page.wait_for_selector(".kpo-card h3:has-text('Kuhmon terveysasema')", timeout=30000)
+    assert page.locator(".kpo-msg[lang='fi']").count() > 0

@@ -1,0 +1,47 @@
+"""Deciding between answer, clarify and fallback (own logic; retrieval results are built by hand)."""
+
+from bot.content import ApprovedTexts
+from bot.dialogue import reply_to_service_question
+from bot.retrieval.retriever import Hit, RetrievalResult
+from bot.settings import PROJECT_ROOT
+
+TEXTS = ApprovedTexts.load(PROJECT_ROOT / "knowledge")
+
+
+def hit(doc_id: str, municipalities=()) -> Hit:
+    return Hit(doc_id, 0.03, {"id": doc_id, "title": doc_id.title(), "url": "https://example.fi/",
+                              "summary": "s", "municipalities": list(municipalities)})
+
+
+def reply(result: RetrievalResult, failed: int = 0):
+    return reply_to_service_question(result, TEXTS, "fi", failed, answer_threshold=0.55, clarify_threshold=0.35)
+
+
+def test_confident_match_is_answered_with_card_and_found_it_question():
+    out = reply(RetrievalResult("q", [hit("hammashoito"), hit("neuvola")], confidence=0.8))
+    assert out.decision == "answer" and out.sources[0]["id"] == "hammashoito"
+    assert out.messages[0]["custom"]["kind"] == "card"
+    assert [b["payload"] for b in out.messages[1]["buttons"]] == ["/feedback_positive", "/feedback_negative"]
+
+
+def test_unsure_match_offers_candidates_then_falls_back_on_second_failure():
+    result = RetrievalResult("q", [hit("a"), hit("b"), hit("c")], confidence=0.4)
+    first = reply(result)
+    assert first.decision == "clarify" and len(first.messages[0]["buttons"]) == 3
+    assert first.failed_attempts == 1
+    second = reply(result, failed=1)
+    assert second.decision == "fallback" and second.messages[0]["buttons"][0]["payload"] == "/ask_human"
+
+
+def test_no_candidates_asks_to_rephrase():
+    out = reply(RetrievalResult("q", [], confidence=0.0))
+    assert out.decision == "clarify" and out.reason == "no_match" and "buttons" not in out.messages[0]
+
+
+def test_municipal_page_without_municipality_asks_which_municipality_even_when_confident():
+    hits = [hit("terveysasema-kajaani", ["Kajaani"]), hit("terveysasema-kuhmo", ["Kuhmo"]), hit("neuvola")]
+    out = reply(RetrievalResult("terveysasema", hits, confidence=0.9))
+    assert out.decision == "clarify" and out.reason == "municipality_unknown"
+    assert [b["title"] for b in out.messages[0]["buttons"]] == ["Terveysasema-Kajaani", "Terveysasema-Kuhmo"]
+    named = reply(RetrievalResult("terveysasema kuhmossa", hits[1:2] + hits[:1], confidence=0.9, municipality="Kuhmo"))
+    assert named.decision == "answer" and named.sources[0]["id"] == "terveysasema-kuhmo"
