@@ -90,8 +90,16 @@ class ActionDeclineOutOfScope(Action):
         return "action_decline_out_of_scope"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
-        kind = (tracker.latest_message.get("intent") or {}).get("name") or "off_topic"
-        _send(dispatcher, decline(kind, get_services().texts, _lang(tracker)))
+        intent = tracker.latest_message.get("intent") or {}
+        services = get_services()
+        if (intent.get("confidence") or 0.0) < services.settings.decline_min_confidence:
+            # The classifier is unsure the question is out of scope: if retrieval is sure of a
+            # service, answer it; a wrong refusal sends the resident to the phone queue.
+            text = tracker.latest_message.get("text") or ""
+            result = services.retriever.search(text, municipality=find_municipality(text) or tracker.get_slot("kunta"))
+            if result.top is not None and result.confidence >= services.settings.answer_threshold:
+                return await ActionAnswerService().run(dispatcher, tracker, domain)
+        _send(dispatcher, decline(intent.get("name") or "off_topic", services.texts, _lang(tracker)))
         return []
 
 

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(1000, description="Longest resident message the chat API accepts.")
     answer_threshold: float = Field(0.55, description="Retrieval confidence at or above which the bot answers.")
     clarify_threshold: float = Field(0.35, description="Confidence at or above which the bot offers candidates to choose from.")
+    decline_min_confidence: float = Field(
+        0.8, description="Below this NLU confidence an out-of-scope intent is overruled by a confident retrieval match."
+    )
     torch_threads: int = Field(2, description="CPU threads for the embedding model.")
     retention_days: int = Field(90, description="Days the event log and conversation history are kept.")
     pseudonym_salt: str | None = Field(

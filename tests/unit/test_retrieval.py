@@ -7,13 +7,18 @@ from bot.retrieval.components import reciprocal_rank_fusion
 pytestmark = pytest.mark.slow
 
 
+def test_meaningful_mixed_script_query_is_searched_without_error(retriever):
+    result = retriever.search("ｈａｍｍａｓ 牙医 зубной врач")  # "dentist" in three scripts
+    assert result.hits and 0.0 <= result.confidence <= 1.0
+
+
 def test_rrf_rewards_agreement():
     fused = reciprocal_rank_fusion({"a": ["x", "y"], "b": ["y", "z"]}, k=60)
     assert max(fused, key=fused.get) == "y"
 
 
 @pytest.mark.parametrize("query", ["", "   ", "\x00\x01\x02", "😀😀😀", "!!!???", "a" * 10_000,
-                                   "ｈａｍｍａｓ 牙医 зубной врач", "ääää\u200b\u202e"])
+                                   "ｑｘｚｖ 乱码 кракозябры ☃", "ääää\u200b\u202e"])
 def test_bad_queries_return_a_clean_low_confidence_result(retriever, query):
     result = retriever.search(query)
     assert result.confidence < 0.55
