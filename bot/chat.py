@@ -63,7 +63,7 @@ class ChatService:
     def conversation_id(self, session_id: str) -> str:
         return pseudonym(session_id, self.salt)
 
-    async def handle(self, session_id: str, text: str, lang: str | None = None) -> ChatResult:
+    async def handle(self, session_id: str, text: str, lang: str | None = None, label: str | None = None) -> ChatResult:
         started = time.perf_counter()
         conversation = self.conversation_id(session_id)
         is_payload = bool(PAYLOAD.match(text))
@@ -99,7 +99,8 @@ class ChatService:
             event.text_redacted = redaction.text
         event.latency_ms = round((time.perf_counter() - started) * 1000, 1)
         self.events.record(event)
-        self.events.add_message(conversation, "user", {"type": "text", "text": redaction.text})
+        shown = redact(label).text if is_payload and label else redaction.text  # the button, not "/intent{...}"
+        self.events.add_message(conversation, "user", {"type": "text", "text": shown})
         for message in result.messages:
             self.events.add_message(conversation, "bot", message)
         return result

@@ -141,6 +141,7 @@
     pending = text; status.textContent = T[lang].typing;
     render({ type: "text", text: shown || text }, "user");
     var body = { session_id: session, text: text };
+    if (shown) body.label = shown;
     if (chosenLang) body.lang = lang;
     api("/api/chat", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) })
       .then(function (reply) {

@@ -20,7 +20,7 @@ async def chat(body: ChatRequest, request: Request) -> ChatResponse:
     limit = request.app.state.settings.max_message_chars
     if len(body.text) > limit:
         raise HTTPException(status_code=422, detail=f"text is longer than {limit} characters")
-    result = await _chat(request).handle(body.session_id, body.text, body.lang)
+    result = await _chat(request).handle(body.session_id, body.text, body.lang, label=body.label)
     return ChatResponse(**result.__dict__)
 
 

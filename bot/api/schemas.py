@@ -14,6 +14,7 @@ class ChatRequest(BaseModel):
     session_id: str = Field(pattern=SESSION_ID, description="Random id the widget keeps for one conversation.")
     text: str = Field(description="The resident's message.")
     lang: Literal["fi", "sv", "en"] | None = Field(None, description="Language chosen by the resident, if any.")
+    label: str | None = Field(None, max_length=200, description="What the resident saw when `text` is a button payload.")
 
     @field_validator("text")
     @classmethod

@@ -129,3 +129,9 @@ def test_action_endpoint_accepts_the_large_trackers_of_long_conversations(client
     response = client.post("/webhook", json=body)
     assert response.status_code == 200, response.text
     assert response.json()["responses"]
+
+
+def test_button_payloads_are_kept_in_history_as_the_label_the_resident_saw(client):
+    client.post("/api/chat", json={"session_id": SESSION, "text": "/feedback_positive", "label": "Kyllä"})
+    history = client.get(f"/api/chat/{SESSION}/history").json()["messages"]
+    assert history[0]["sender"] == "user" and history[0]["text"] == "Kyllä"
