@@ -21,14 +21,17 @@ PHONE = re.compile(
     r"(?<![\w+])(?:\+|00)\d{1,3}[\s-]?\(?\d{1,4}\)?(?:[\s-]?\d{2,4}){2,4}(?!\w)"   # international
     r"|(?<![\w])0\d{1,3}[\s-]?\d{2,4}(?:[\s-]?\d{2,4}){0,3}(?!\w)"             # Finnish 0XX ...
 )
-STREET = re.compile(
-    r"\b[A-ZÅÄÖ][a-zåäö]+(?:tie|katu|kuja|polku|raitti|väylä|rinne|piha|gatan|vägen|gränd|road|street)"
+STREET = re.compile(  # "Kauppakatu 12 B 5", "lönnrotinkatu 21 c 14", "Urho Kekkosen katu 5", "Storgatan 14 B"
+    r"\b(?:[A-ZÅÄÖ][a-zåäö]+\s+)?[A-ZÅÄÖa-zåäö]+(?:\s|-)?"
+    r"(?:tie|katu|kuja|polku|raitti|väylä|rinne|piha|gatan|vägen|gränd|road|street)"
     r"\s+\d{1,4}(?:\s?[A-Za-z](?:\s?\d{1,3})?)?\b"
 )
 _CAPITALISED = r"[A-ZÅÄÖ][a-zåäö]+"
+_LEAD_ONE = r"(?i:nimeni on|mun nimi on|minun nimeni on|nimi on|nimeni:|nimi:|nimensä on|jag heter|my name is|name:)"
+_LEAD_TWO = r"(?i:olen|oon|tässä|terveisin|t\.|jag är|i am|i'm|this is|mvh|hälsningar|regards,?)"
 NAME_INTRO = re.compile(  # "my name is X [Y]", or "I am X Y" (two names: "olen Kajaanista" is no name)
-    rf"\b(?:(?:nimeni on|mun nimi on|minun nimeni on|nimi on|jag heter|my name is)\s+({_CAPITALISED}(?:\s+{_CAPITALISED})?)"
-    rf"|(?:olen|oon|jag är|i am|i'm)\s+({_CAPITALISED}\s+{_CAPITALISED}))"
+    rf"(?:{_LEAD_ONE}\s+({_CAPITALISED}(?:\s+{_CAPITALISED})?)"
+    rf"|\b{_LEAD_TWO},?\s+({_CAPITALISED}\s+{_CAPITALISED}))"
 )
 PUBLIC_NUMBERS = {"112", "116117", "116111"}
 

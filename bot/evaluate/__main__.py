@@ -129,10 +129,22 @@ def main(argv: list[str] | None = None) -> int:
         command.add_argument("--out", type=Path)
         if name == "chat":
             command.add_argument("--base-url", required=True)
+    redaction = sub.add_parser("redaction")
+    redaction.add_argument("--cases", type=Path, required=True)
+    redaction.add_argument("--out", type=Path)
     nlu = sub.add_parser("nlu")
     nlu.add_argument("--folds", type=int, default=5)
     nlu.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
+    if args.command == "redaction":
+        from bot.evaluate.redaction import evaluate_redaction
+
+        data = evaluate_redaction(args.cases)
+        if args.out:
+            args.out.mkdir(parents=True, exist_ok=True)
+            (args.out / "redaction.json").write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+        print(json.dumps({k: v for k, v in data.items() if k not in ("misses", "over_redacted")}, indent=2))
+        return 0
     if args.command == "nlu":
         data = evaluate_nlu(args.folds, args.out)
         print(json.dumps({k: v for k, v in data.items() if k != "per_intent"}, indent=2))
