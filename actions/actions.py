@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.dialogue import Reply, answer_with, decline, reply_to_service_question
 from bot.lang import SUPPORTED, detect_language
 from bot.municipalities import find_municipality
+from bot.retrieval.retriever import RetrievalResult
 from bot.services import get_services
 
 
@@ -60,21 +61,28 @@ class ActionDetectLanguage(Action):
         return [SlotSet("lang", lang)]
 
 
+def _search(tracker: Tracker) -> RetrievalResult:
+    text = tracker.latest_message.get("text") or ""
+    municipality = find_municipality(text) or tracker.get_slot("kunta")
+    return get_services().retriever.search(text, municipality=municipality, k=10)
+
+
 class ActionAnswerService(Action):
     def name(self) -> str:
         return "action_answer_service"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any],
+                  result: RetrievalResult | None = None) -> list:
+        """`result`: a search another action already made for this message, so it is not repeated."""
         services = get_services()
         lang = _lang(tracker)
-        text = tracker.latest_message.get("text") or ""
         chosen = next(tracker.get_latest_entity_values("doc_id"), None)
-        municipality = find_municipality(text) or tracker.get_slot("kunta")
-        retriever = services.retriever.retriever()
-        if chosen and chosen in retriever.artifact.documents:
-            reply = answer_with(retriever.artifact.documents[chosen], services.texts, lang, municipality, None)
+        documents = services.retriever.retriever().artifact.documents
+        if chosen and chosen in documents:
+            municipality = find_municipality(tracker.latest_message.get("text") or "") or tracker.get_slot("kunta")
+            reply = answer_with(documents[chosen], services.texts, lang, municipality, None)
         else:
-            result = retriever.search(text, municipality=municipality, k=10)
+            result = result or _search(tracker)
             settings = services.settings
             reply = reply_to_service_question(result, services.texts, lang, int(tracker.get_slot("failed_attempts") or 0),
                                               settings.answer_threshold, settings.clarify_threshold)
@@ -95,10 +103,9 @@ class ActionDeclineOutOfScope(Action):
         if (intent.get("confidence") or 0.0) < services.settings.decline_min_confidence:
             # The classifier is unsure the question is out of scope: if retrieval is sure of a
             # service, answer it; a wrong refusal sends the resident to the phone queue.
-            text = tracker.latest_message.get("text") or ""
-            result = services.retriever.search(text, municipality=find_municipality(text) or tracker.get_slot("kunta"))
+            result = _search(tracker)
             if result.top is not None and result.confidence >= services.settings.answer_threshold:
-                return await ActionAnswerService().run(dispatcher, tracker, domain)
+                return await ActionAnswerService().run(dispatcher, tracker, domain, result=result)
         _send(dispatcher, decline(intent.get("name") or "off_topic", services.texts, _lang(tracker)))
         return []
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 from bot.kb.documents import load_documents
@@ -28,7 +27,3 @@ class ApprovedTexts:
     def ids(self) -> list[str]:
         return sorted(self._texts)
 
-
-@lru_cache(maxsize=4)
-def approved_texts(knowledge_dir: Path) -> ApprovedTexts:
-    return ApprovedTexts.load(knowledge_dir)

@@ -86,14 +86,6 @@ class Document:
     def active(self) -> bool:
         return self.meta.get("status", "active") != "retired"
 
-    def localized(self, key: str, lang: str) -> str:
-        """`summary`/`title` in the resident's language when the document has it."""
-        if lang != "fi":
-            value = self.meta.get(f"{key}_{lang}")
-            if value:
-                return str(value).strip()
-        return str(self.meta.get(key, "")).strip()
-
     def sections(self) -> list[tuple[str, str]]:
         """The body split at ``## `` headings: [(heading, text)], heading '' before the first."""
         parts: list[tuple[str, str]] = []

@@ -61,11 +61,6 @@ class FinnishLemmatizer:
                     tokens.extend(lemmas_of(part.lower()))
         return tokens
 
-    def base_form(self, word: str) -> str | None:
-        """The first base form Voikko gives for a word, unfolded (for entity lookup)."""
-        analyses = self._analyse(word)
-        return analyses[0].get("BASEFORM") if analyses else None
-
 
 @lru_cache(maxsize=1)
 def shared_lemmatizer() -> FinnishLemmatizer:
