@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     rasa_url: str = Field("http://127.0.0.1:5005", description="Base URL of the Rasa server.")
     rasa_timeout_s: float = Field(10.0, description="Seconds to wait for Rasa before the resident gets the unavailable message.")
     redis_url: str | None = Field(None, description="redis://host:port/db. When set, Rasa keeps trackers and locks in Redis.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL of the app database (e.g. postgresql+psycopg://…). Default: SQLite in DATA_DIR."
+    )
     data_dir: Path = Field(PROJECT_ROOT / "data", description="Runtime data: SQLite databases, Rasa tracker store.")
     knowledge_dir: Path = Field(PROJECT_ROOT / "knowledge", description="Knowledge-base Markdown files.")
     index_dir: Path = Field(PROJECT_ROOT / "build" / "index", description="Where the retrieval index artifacts live.")
@@ -40,6 +43,10 @@ class Settings(BaseSettings):
     retention_days: int = Field(90, description="Days the event log and conversation history are kept.")
     pseudonym_salt: str | None = Field(
         None, description="Secret mixed into conversation ids before storing. Default: generated once into DATA_DIR/salt."
+    )
+
+    service_hours: str = Field(
+        "mon-fri 8-16", description="When service advisors answer handoffs (Europe/Helsinki; Finnish public holidays closed)."
     )
 
     @property

@@ -1,0 +1,75 @@
+"""When human service advisors work: weekdays and hours in Europe/Helsinki, closed on Finnish public holidays.
+
+Used by human handoff (is an advisor reachable now?) and by analytics (off-hours share of contacts).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+HELSINKI = ZoneInfo("Europe/Helsinki")
+
+
+@lru_cache(maxsize=16)
+def _finnish_holidays(year: int) -> holidays.HolidayBase:
+    return holidays.country_holidays("FI", years=year)
+
+
+@dataclass(frozen=True)
+class ServiceHours:
+    """Opening hours such as "mon-fri 8-16": `weekdays` are 0=Monday…6=Sunday; hours are [open, close)."""
+
+    weekdays: frozenset[int] = frozenset(range(5))
+    open_hour: int = 8
+    close_hour: int = 16
+    closed_on_holidays: bool = True
+
+    @classmethod
+    def parse(cls, spec: str) -> "ServiceHours":
+        """Parse "mon-fri 8-16" or "mon,wed,fri 9-15" (the SERVICE_HOURS setting)."""
+        names = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        try:
+            days_part, hours_part = spec.strip().lower().split()
+            days: set[int] = set()
+            for piece in days_part.split(","):
+                if "-" in piece:
+                    first, last = (names.index(p) for p in piece.split("-"))
+                    days.update(range(first, last + 1))
+                else:
+                    days.add(names.index(piece))
+            open_hour, close_hour = (int(h) for h in hours_part.split("-"))
+        except ValueError as error:
+            raise ValueError(f"service hours must look like 'mon-fri 8-16', got {spec!r}") from error
+        if not (0 <= open_hour < close_hour <= 24):
+            raise ValueError(f"service hours must open before they close within 0-24, got {spec!r}")
+        return cls(frozenset(days), open_hour, close_hour)
+
+    def is_open(self, ts: float | None = None) -> bool:
+        moment = datetime.fromtimestamp(time.time() if ts is None else ts, HELSINKI)
+        if moment.weekday() not in self.weekdays:
+            return False
+        if self.closed_on_holidays and moment.date() in _finnish_holidays(moment.year):
+            return False
+        return self.open_hour <= moment.hour < self.close_hour
+
+    def describe_fi(self) -> str:
+        names = ["ma", "ti", "ke", "to", "pe", "la", "su"]
+        days = sorted(self.weekdays)
+        if days == list(range(days[0], days[-1] + 1)):
+            day_text = f"{names[days[0]]}–{names[days[-1]]}"
+        else:
+            day_text = ", ".join(names[d] for d in days)
+        return f"{day_text} klo {self.open_hour}–{self.close_hour}"
+
+
+DEFAULT_HOURS = ServiceHours()
+
+
+def is_off_hours(ts: float, hours: ServiceHours = DEFAULT_HOURS) -> bool:
+    return not hours.is_open(ts)
