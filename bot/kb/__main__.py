@@ -1,4 +1,4 @@
-"""`python -m bot.kb validate|index`: the editors' command line."""
+"""`python -m bot.kb validate|index|import-ptv`: the editors' command line."""
 
 from __future__ import annotations
 
@@ -39,6 +39,31 @@ def _index(root: Path, index_dir: Path, faiss_kind: str) -> int:
     return 0
 
 
+def _organization_id(value: str) -> str:
+    import uuid
+
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a PTV organisation id (a UUID)") from None
+
+
+def _since(value: str):
+    from bot.kb.ptv import parse_since
+
+    try:
+        return parse_since(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _import_ptv(root: Path, args: argparse.Namespace) -> int:
+    from bot.kb.ptv import command
+
+    return command(root, args.organization, get_settings().ptv_api_url, since=args.since, full=args.full,
+                   fixtures=args.fixtures, dry_run=args.dry_run)
+
+
 def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
     parser = argparse.ArgumentParser(prog="python -m bot.kb", description="Knowledge-base tools for editors.")
@@ -48,9 +73,21 @@ def main(argv: list[str] | None = None) -> int:
     index = sub.add_parser("index", help="validate, then rebuild the retrieval index (only changed documents are re-embedded)")
     index.add_argument("--out", type=Path, default=settings.index_dir)
     index.add_argument("--faiss", choices=("flat", "hnsw", "ivf"), default="flat")
+    ptv = sub.add_parser("import-ptv",
+                         help="import the organisation's services from the Suomi.fi service registry (PTV)")
+    ptv.add_argument("--organization", required=True, type=_organization_id, help="PTV organisation id (UUID)")
+    when = ptv.add_mutually_exclusive_group()
+    when.add_argument("--since", type=_since, help="only services modified after this UTC date/time "
+                      "(default: the last successful import, from ptv-state.json; none: full import)")
+    when.add_argument("--full", action="store_true",
+                      help="read every service of the organisation, ignoring the state file")
+    ptv.add_argument("--fixtures", type=Path, help="answer from recorded JSON files instead of the network")
+    ptv.add_argument("--dry-run", action="store_true", help="report what would change; write nothing")
     args = parser.parse_args(argv)
     if args.command == "validate":
         return _validate(args.dir)
+    if args.command == "import-ptv":
+        return _import_ptv(args.dir, args)
     return _index(args.dir, args.out, args.faiss)
 
 
