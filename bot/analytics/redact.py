@@ -89,3 +89,11 @@ def redact(text: str) -> Redaction:
 
     text = NAME_INTRO.sub(replace_name, text)
     return Redaction(text=text, found=found)
+
+
+PLACEHOLDER = re.compile(r"\[(?:HETU|SÄHKÖPOSTI|IBAN|PUHELIN|OSOITE|NIMI)\]")
+
+
+def without_placeholders(text: str) -> str:
+    """Redacted text for searching: the placeholders are not words a service description would contain."""
+    return " ".join(PLACEHOLDER.sub(" ", text).split())

@@ -1,8 +1,8 @@
 """Retention and erasure across every store that holds conversation text.
 
-The app's own event log and history (SQLite) and Rasa's tracker store (SQLite by default, Redis
-when configured) both keep only redacted text, but residents may still ask to delete a
-conversation, and nothing is kept longer than RETENTION_DAYS.
+The app's own event log and history (bot.analytics.store: SQLite or DATABASE_URL) and Rasa's
+tracker store (SQLite by default, Redis when configured) both keep only redacted text, but
+residents may still ask to delete a conversation, and nothing is kept longer than RETENTION_DAYS.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -51,5 +52,13 @@ def migrate(url: str) -> None:
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS_DIR))
         config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-        command.upgrade(config, "heads")
+        for attempt in range(5):
+            try:
+                command.upgrade(config, "heads")
+                break
+            except Exception as error:  # another instance migrating the same database at the same moment
+                if attempt == 4:
+                    raise
+                log.warning("schema migration collided, retrying: %s", error)
+                time.sleep(0.5 + attempt)
         _migrated.add(url)
