@@ -8,6 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.analytics.redact import without_placeholders
 from bot.dialogue import Reply, answer_with, decline, reply_to_service_question
 from bot.lang import SUPPORTED, detect_language
 from bot.municipalities import find_municipality
@@ -62,7 +63,7 @@ class ActionDetectLanguage(Action):
 
 
 def _search(tracker: Tracker) -> RetrievalResult:
-    text = tracker.latest_message.get("text") or ""
+    text = without_placeholders(tracker.latest_message.get("text") or "")
     municipality = find_municipality(text) or tracker.get_slot("kunta")
     return get_services().retriever.search(text, municipality=municipality, k=10)
 
@@ -111,15 +112,30 @@ class ActionDeclineOutOfScope(Action):
 
 
 class ActionOfferHuman(Action):
-    """Hand-over to a service advisor; until advisors can sign in, say honestly where to turn."""
+    """Hand the conversation to a service advisor: queue when one is online in service hours,
+    otherwise say so honestly and offer a call-back request, Omasote and the phone line."""
 
     def name(self) -> str:
         return "action_offer_human"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
-        text = get_services().texts.get("handoff-unavailable", _lang(tracker))
+        services, lang = get_services(), _lang(tracker)
+        handoff = services.handoff
+        availability = handoff.availability()
+        if availability.status == "open":
+            queued = handoff.request(tracker.sender_id, lang)
+            position = handoff.position(queued) or 1
+            text = services.texts.get("handoff-queued", lang).format(position=position)
+            payload = {"kind": "handoff", "status": queued["status"], "position": position}
+            slot = "queued"
+        else:
+            text_id = "handoff-closed" if availability.status == "closed" else "handoff-no-advisor"
+            text = services.texts.get(text_id, lang).format(hours=handoff.hours.describe(lang))
+            payload = {"kind": "callback_offer", "availability": availability.status}
+            slot = availability.status
         _send(dispatcher, Reply(decision="handoff", reason="human_requested", messages=[{"text": text}]))
-        return [SlotSet("failed_attempts", 0.0)]
+        dispatcher.utter_message(json_message=payload)
+        return [SlotSet("failed_attempts", 0.0), SlotSet("handoff", slot)]
 
 
 class ActionRecordFeedback(Action):
@@ -150,8 +166,8 @@ class ActionChangeLanguage(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
         text = (tracker.latest_message.get("text") or "").lower()
         asked = ("sv" if any(w in text for w in ("svensk", "ruotsi", "swedish")) else
-                 "en" if any(w in text for w in ("engl", "englanti")) else
-                 "fi" if any(w in text for w in ("suomi", "finsk", "finnish")) else _lang(tracker))
+                 "en" if any(w in text for w in ("engl", "engelsk")) else
+                 "fi" if any(w in text for w in ("suomi", "suome", "finsk", "finnish")) else _lang(tracker))
         _send(dispatcher, Reply(decision="answer", messages=[{"text": get_services().texts.get("language-switched", asked)}]))
         return [SlotSet("lang", asked)]
 

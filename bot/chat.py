@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 from bot.analytics.redact import redact
 from bot.analytics.store import EventLog, TurnEvent
+from bot.analytics.vocabulary import IN_HANDOFF
+from bot.handoff.service import HandoffService
 from bot.content import ApprovedTexts
 from bot.lang import detect_language
 from bot.municipalities import find_municipality
@@ -20,7 +22,6 @@ log = logging.getLogger(__name__)
 
 PAYLOAD = re.compile(r'^/[a-z_]+(\{[^{}]*\})?$')  # button payloads such as /feedback_positive
 PERSONAL_IDENTIFIERS = {"hetu", "phone", "email", "iban"}
-UNRESOLVED = {"clarify", "fallback", "handoff", "decline"}
 
 
 @dataclass
@@ -41,10 +42,14 @@ def pseudonym(session_id: str, salt: str) -> str:
     return hashlib.sha256(f"{salt}:{session_id}".encode()).hexdigest()[:24]
 
 
+WIDGET_KINDS = {"card": "card", "handoff": "handoff", "callback_offer": "callback_offer"}
+
+
 def _to_widget(message: dict) -> dict | None:
     custom = message.get("custom")
     if custom:
-        return dict(custom, type="card") if custom.get("kind") == "card" else None
+        kind = WIDGET_KINDS.get(custom.get("kind"))
+        return dict(custom, type=kind) if kind else None
     if message.get("text"):
         out = {"type": "text", "text": message["text"]}
         if message.get("buttons"):
@@ -54,8 +59,10 @@ def _to_widget(message: dict) -> dict | None:
 
 
 class ChatService:
-    def __init__(self, rasa: RasaClient, texts: ApprovedTexts, events: EventLog, salt: str) -> None:
+    def __init__(self, rasa: RasaClient, texts: ApprovedTexts, events: EventLog, salt: str,
+                 handoff: HandoffService | None = None) -> None:
         self.rasa = rasa
+        self.handoff = handoff
         self.texts = texts
         self.events = events
         self.salt = salt
@@ -74,9 +81,17 @@ class ChatService:
                           municipality=find_municipality(redaction.text))
 
         safety = None if is_payload else check_safety(text)
-        if safety is not None:
+        live = self.handoff.open_handoff(conversation) if self.handoff else None
+        if live is not None:  # an advisor has (or will have) the conversation: they see every message
+            shown = redact(label).text if is_payload and label else redaction.text
+            self.handoff.resident_message(conversation, shown)
+        if safety is not None:  # even with an advisor on the line, 112 comes first
             result.decision, result.reason = safety.decision, safety.category
             result.messages = [{"type": "text", "text": self.texts.get(safety.text_id, guessed_lang), "urgent": True}]
+        elif live is not None:
+            result.decision, result.reason = "handoff", IN_HANDOFF
+            if PERSONAL_IDENTIFIERS & set(redaction.found):
+                result.messages.append({"type": "text", "text": self.texts.get("privacy-personal-data", guessed_lang)})
         else:
             if PERSONAL_IDENTIFIERS & set(redaction.found):
                 result.messages.append({"type": "text", "text": self.texts.get("privacy-personal-data", guessed_lang)})
@@ -95,8 +110,7 @@ class ChatService:
         event.lang, event.confidence = result.lang, result.confidence
         if result.sources:
             event.sources = [s["id"] for s in result.sources]
-        if result.decision in UNRESOLVED or event.feedback == 0:
-            event.text_redacted = redaction.text
+        event.text_redacted = redaction.text  # EventLog keeps it only for unanswered turns (STORE_TRANSCRIPTS)
         event.latency_ms = round((time.perf_counter() - started) * 1000, 1)
         self.events.record(event)
         shown = redact(label).text if is_payload and label else redaction.text  # the button, not "/intent{...}"

@@ -114,6 +114,21 @@ class Stack:
                 process.wait()
 
 
+def _first_account_hint(settings: Settings) -> str:
+    """Tell a newcomer how to create the first staff account, when there is none yet."""
+    try:
+        from bot.db import database_url, make_engine, migrate
+        from bot.staff.accounts import Accounts
+
+        url = database_url(settings)
+        migrate(url)
+        if Accounts(make_engine(url)).count_users():
+            return ""
+    except Exception as error:  # the hint is a convenience; never stop the bot for it
+        return f"  (could not read staff accounts: {error})"
+    return ("  (no accounts yet: .venv-app/bin/python -m bot.staff create-user NAME --role admin)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=("rasa", "app"), help="start one process (used by the Docker images)")
@@ -131,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     print("starting the bot (Rasa loads its model in about a minute)…", flush=True)
     ready = stack.start(wait=True)
     if ready and not stopping:
-        print(f"\nThe bot is running: http://127.0.0.1:{settings.app_port}/  (Ctrl-C stops it)\n", flush=True)
+        print(f"\nThe bot is running: http://127.0.0.1:{settings.app_port}/  (Ctrl-C stops it)", flush=True)
+        print(f"Staff console: http://127.0.0.1:{settings.app_port}/staff/{_first_account_hint(settings)}\n", flush=True)
     elif not stopping:
         print("a process failed to start; stopping", file=sys.stderr)
         stopping = True

@@ -32,7 +32,9 @@ class ServiceHours:
 
     @classmethod
     def parse(cls, spec: str) -> "ServiceHours":
-        """Parse "mon-fri 8-16" or "mon,wed,fri 9-15" (the SERVICE_HOURS setting)."""
+        """Parse "mon-fri 8-16", "mon,wed,fri 9-15" or "always" (the SERVICE_HOURS setting)."""
+        if spec.strip().lower() == "always":  # demos and tests: advisors may answer at any hour
+            return cls(frozenset(range(7)), 0, 24, closed_on_holidays=False)
         names = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
         try:
             days_part, hours_part = spec.strip().lower().split()
@@ -58,14 +60,17 @@ class ServiceHours:
             return False
         return self.open_hour <= moment.hour < self.close_hour
 
-    def describe_fi(self) -> str:
-        names = ["ma", "ti", "ke", "to", "pe", "la", "su"]
+    def describe(self, lang: str = "fi") -> str:
+        """"ma–pe klo 8–16" / "mån–fre kl. 8–16" / "Mon–Fri 8–16" for the residents' messages."""
+        names = {"sv": ["mån", "tis", "ons", "tor", "fre", "lör", "sön"],
+                 "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]}.get(lang, ["ma", "ti", "ke", "to", "pe", "la", "su"])
+        clock = {"sv": "kl. ", "en": ""}.get(lang, "klo ")
         days = sorted(self.weekdays)
         if days == list(range(days[0], days[-1] + 1)):
             day_text = f"{names[days[0]]}–{names[days[-1]]}"
         else:
             day_text = ", ".join(names[d] for d in days)
-        return f"{day_text} klo {self.open_hour}–{self.close_hour}"
+        return f"{day_text} {clock}{self.open_hour}–{self.close_hour}"
 
 
 DEFAULT_HOURS = ServiceHours()

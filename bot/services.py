@@ -21,7 +21,7 @@ class Services:
 
     @cached_property
     def retriever(self) -> RetrieverService:
-        return RetrieverService(self.settings.index_dir, self.embedder)
+        return RetrieverService(self.settings.index_dir, self.embedder, redis_url=self.settings.redis_url)
 
     @cached_property
     def texts(self) -> ApprovedTexts:
@@ -30,8 +30,45 @@ class Services:
     @cached_property
     def events(self):
         from bot.analytics.store import EventLog
+        from bot.db import database_url
+        from bot.service_hours import ServiceHours
 
-        return EventLog(self.settings.analytics_db)
+        return EventLog(database_url(self.settings), store_transcripts=self.settings.store_transcripts,
+                        service_hours=ServiceHours.parse(self.settings.service_hours), spool_dir=self.settings.data_dir)
+
+    @cached_property
+    def engine(self):
+        """The app database (users, handoffs, annotations), migrated to the newest schema."""
+        from bot.db import database_url, make_engine, migrate
+
+        url = database_url(self.settings)
+        migrate(url)
+        return make_engine(url)
+
+    @cached_property
+    def accounts(self):
+        from bot.staff.accounts import Accounts
+
+        return Accounts(self.engine, self.settings.staff_session_hours)
+
+    @cached_property
+    def handoff(self):
+        from bot.handoff.notify import Notifier
+        from bot.handoff.service import HandoffService
+        from bot.service_hours import ServiceHours
+
+        return HandoffService(self.engine, ServiceHours.parse(self.settings.service_hours),
+                              Notifier(self.settings.redis_url), callback_retention_days=self.settings.callback_retention_days)
+
+    @cached_property
+    def kb_editor(self):
+        """The staff console's knowledge-base editor; its saves re-index in the background."""
+        from bot.kb.editor import KnowledgeEditor
+        from bot.kb.reindex import Reindexer
+
+        return KnowledgeEditor(self.settings.knowledge_dir, self.engine,
+                               Reindexer.for_services(self.settings, lambda: self.embedder, lambda: self.retriever),
+                               stale_after_days=self.settings.kb_stale_after_days)
 
     def warm_up(self) -> None:
         """Load the model and index now rather than on the first resident's question."""

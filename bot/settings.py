@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(PROJECT_ROOT / "data", description="Runtime data: SQLite databases, Rasa tracker store.")
     knowledge_dir: Path = Field(PROJECT_ROOT / "knowledge", description="Knowledge-base Markdown files.")
+    ptv_api_url: str = Field(
+        "https://api.palvelutietovaranto.suomi.fi/api/v11/",
+        description="Base URL of the public Suomi.fi service registry (PTV) open API v11, read by `python -m bot.kb import-ptv`.",
+    )
     index_dir: Path = Field(PROJECT_ROOT / "build" / "index", description="Where the retrieval index artifacts live.")
     embedding_model_dir: Path = Field(
         PROJECT_ROOT / "build" / "models" / "multilingual-e5-small",
@@ -41,12 +45,26 @@ class Settings(BaseSettings):
     )
     torch_threads: int = Field(2, description="CPU threads for the embedding model.")
     retention_days: int = Field(90, description="Days the event log and conversation history are kept.")
+    store_transcripts: bool = Field(
+        False, description="Keep the redacted text of every turn in the event log, not only of unanswered ones."
+    )
     pseudonym_salt: str | None = Field(
         None, description="Secret mixed into conversation ids before storing. Default: generated once into DATA_DIR/salt."
     )
 
     service_hours: str = Field(
         "mon-fri 8-16", description="When service advisors answer handoffs (Europe/Helsinki; Finnish public holidays closed)."
+    )
+
+    callback_retention_days: int = Field(
+        14, description="Days a call-back request's phone number is kept at most (erased at once when handled)."
+    )
+    staff_session_hours: float = Field(8.0, description="How long a staff console sign-in lasts.")
+    cookie_secure: bool = Field(
+        False, description="Always mark the staff session cookie Secure (it is anyway when the request came over HTTPS)."
+    )
+    kb_stale_after_days: int = Field(
+        365, ge=1, description="A knowledge document whose `updated` date is older than this is flagged for review in the editor."
     )
 
     @property

@@ -14,7 +14,7 @@ hash_of() { cat "$@" 2>/dev/null | sha256sum | cut -d' ' -f1; }
 fresh() { local name=$1; shift; [ -f "$STAMPS/$name" ] && [ "$(cat "$STAMPS/$name")" = "$(hash_of "$@")" ]; }
 mark() { local name=$1; shift; hash_of "$@" > "$STAMPS/$name"; }
 
-APT_PACKAGES="redis-server libvoikko1 voikko-fi chromium"
+APT_PACKAGES="redis-server libvoikko1 voikko-fi chromium postgresql"
 missing=$(for p in $APT_PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
 if [ -n "$missing" ]; then
   step "Debian packages: $missing"

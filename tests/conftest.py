@@ -71,7 +71,7 @@ def redis_server(tmp_path_factory):
     process.wait(10)
 
 
-def running_stack(tmp_path_factory, redis_url: str | None):
+def running_stack(tmp_path_factory, redis_url: str | None, extra_env: dict[str, str] | None = None):
     """Start the real stack (Rasa + app) on free ports; yields (Stack, base URL); stops it after."""
     from bot.launcher import Stack
 
@@ -80,6 +80,7 @@ def running_stack(tmp_path_factory, redis_url: str | None):
     env = {"APP_PORT": str(app_port), "RASA_URL": f"http://127.0.0.1:{rasa_port}", "DATA_DIR": str(data_dir)}
     if redis_url:
         env["REDIS_URL"] = redis_url
+    env.update(extra_env or {})
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     running = Stack(Settings(), log_dir=data_dir / "logs")

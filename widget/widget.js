@@ -11,17 +11,26 @@
           del: "Poista keskusteluni", input: "Kirjoita kysymyksesi", send: "Lähetä", log: "Keskustelu",
           offline: "Yhteys palveluun katkesi. Viestisi on tallessa – yritä uudelleen.", retry: "Yritä uudelleen",
           you: "Sinä", bot: "Palveluopas", more: "Avaa palvelun sivu", deleted: "Keskustelusi on poistettu.", lang: "Kieli",
-          typing: "Palveluopas kirjoittaa…" },
+          typing: "Palveluopas kirjoittaa…", queue: "Olet jonossa palveluneuvojalle, sijasi: ", cancel: "Peru jonotus",
+          live: "Palveluneuvoja on linjalla.", end: "Lopeta keskustelu neuvojan kanssa", advisor: "Palveluneuvoja",
+          cb: "Jätä soittopyyntö", phone: "Puhelinnumero", when: "Sopiva aika soittaa", topic: "Asia lyhyesti (älä kirjoita henkilötunnusta)",
+          cbSend: "Lähetä soittopyyntö" },
     sv: { open: "Serviceguide – fråga om tjänster", title: "Kajanalands serviceguide", close: "Stäng", restart: "Börja om",
           del: "Radera mitt samtal", input: "Skriv din fråga", send: "Skicka", log: "Samtal",
           offline: "Anslutningen bröts. Ditt meddelande finns kvar – försök igen.", retry: "Försök igen",
           you: "Du", bot: "Serviceguiden", more: "Öppna tjänstens sida", deleted: "Ditt samtal har raderats.", lang: "Språk",
-          typing: "Serviceguiden skriver…" },
+          typing: "Serviceguiden skriver…", queue: "Du står i kö till en servicerådgivare, din plats: ", cancel: "Lämna kön",
+          live: "En servicerådgivare är med i samtalet.", end: "Avsluta samtalet med rådgivaren", advisor: "Servicerådgivare",
+          cb: "Begär återuppringning", phone: "Telefonnummer", when: "Lämplig tid att ringa", topic: "Ärendet kort (skriv inte personbeteckning)",
+          cbSend: "Skicka begäran" },
     en: { open: "Service guide – ask about services", title: "Kainuu service guide", close: "Close", restart: "Start over",
           del: "Delete my conversation", input: "Type your question", send: "Send", log: "Conversation",
           offline: "Connection lost. Your message is kept – try again.", retry: "Try again",
           you: "You", bot: "Service guide", more: "Open the service page", deleted: "Your conversation was deleted.", lang: "Language",
-          typing: "The service guide is typing…" }
+          typing: "The service guide is typing…", queue: "You are in the queue for a service advisor, your place: ", cancel: "Leave the queue",
+          live: "A service advisor is in the conversation.", end: "End the chat with the advisor", advisor: "Service advisor",
+          cb: "Request a call-back", phone: "Phone number", when: "Good time to call", topic: "Your matter in brief (no identity code)",
+          cbSend: "Send the request" }
   };
   var lang = sessionStorage.getItem(LANG_STORE) || (script && script.getAttribute("data-lang")) || "fi";
   if (!T[lang]) lang = "fi";
@@ -58,12 +67,13 @@
   tools.appendChild(restartBtn); tools.appendChild(deleteBtn); tools.appendChild(langLabel); tools.appendChild(langSelect);
   var logEl = el("div", { "class": "kpo-log", role: "log", "aria-live": "polite", "aria-relevant": "additions", tabindex: "0" });
   var status = el("div", { "class": "kpo-status", role: "status" });
+  var handoffBar = el("div", { "class": "kpo-handoff", role: "status", hidden: "" });
   var form = el("form", { "class": "kpo-form" });
   var inputLabel = el("label", { "for": "kpo-input", "class": "kpo-sr" });
   var input = el("textarea", { id: "kpo-input", rows: "2", maxlength: "1000" });
   var sendBtn = el("button", { type: "submit" });
   form.appendChild(inputLabel); form.appendChild(input); form.appendChild(sendBtn);
-  [head, tools, logEl, status, form].forEach(function (n) { panel.appendChild(n); });
+  [head, tools, logEl, handoffBar, status, form].forEach(function (n) { panel.appendChild(n); });
   panel.setAttribute("aria-labelledby", "kpo-title");
   root.appendChild(launcher); root.appendChild(panel);
 
@@ -99,6 +109,8 @@
   }
   function render(message, sender, ts) {
     var t = T[lang], node;
+    if (message.type === "handoff") { followHandoff(0); return; }
+    if (message.type === "callback_offer") { node = callbackForm(); } else
     if (message.type === "card") {
       node = el("article", { "class": "kpo-card", lang: message.lang || lang });
       node.appendChild(el("h3", {}, message.title));
@@ -117,7 +129,9 @@
     } else {
       node = el("div", { "class": "kpo-msg " + (sender === "user" ? "kpo-user" : "kpo-bot") + (message.urgent ? " kpo-urgent" : "") });
       if (message.lang) node.setAttribute("lang", message.lang);
-      node.appendChild(el("span", { "class": "kpo-sr" }, (sender === "user" ? t.you : t.bot) + ": "));
+      if (sender === "advisor") node.className = "kpo-msg kpo-advisor";
+      node.appendChild(el(sender === "advisor" ? "strong" : "span", { "class": sender === "advisor" ? "kpo-who" : "kpo-sr" },
+        (sender === "user" ? t.you : sender === "advisor" ? t.advisor : t.bot) + ": "));
       appendText(node, message.text || "");
       addButtons(node, message.buttons);
     }
@@ -158,11 +172,73 @@
       });
   }
 
+  // Human handoff: queue place, the advisor's messages (server-sent events), ending; resumes after reload.
+  var stream = null, lastHandoff = 0;
+  function handoffState(state) {
+    (state.messages || []).forEach(function (m) {
+      lastHandoff = Math.max(lastHandoff, m.id);
+      if (m.sender !== "resident") render({ type: "text", text: m.text, lang: lang }, m.sender === "advisor" ? "advisor" : "bot", m.ts);
+    });
+    handoffBar.textContent = "";
+    var waiting = state.status === "waiting", active = state.status === "active";
+    handoffBar.hidden = !(waiting || active);
+    if (waiting || active) {
+      handoffBar.appendChild(el("span", {}, waiting ? T[lang].queue + state.position : T[lang].live));
+      var stop = el("button", { type: "button" }, waiting ? T[lang].cancel : T[lang].end);
+      stop.addEventListener("click", function () {
+        api("/api/handoff/" + session + "/cancel?lang=" + lang, { method: "POST" }).then(function () { input.focus(); });
+      });
+      handoffBar.appendChild(stop);
+    } else if (stream) { stream.close(); stream = null; }
+  }
+  function followHandoff(after) {
+    if (stream || !window.EventSource) return;
+    stream = new EventSource(API + "/api/handoff/" + session + "/stream?lang=" + lang + "&after=" + (after || lastHandoff));
+    stream.addEventListener("handoff", function (e) { handoffState(JSON.parse(e.data)); });
+  }
+  function callbackForm() {
+    var t = T[lang], box = el("div", { "class": "kpo-msg kpo-bot" });
+    var toggle = el("button", { type: "button", "aria-expanded": "false" }, t.cb);
+    var f = el("form", { "class": "kpo-callback", hidden: "" }), fields = {};
+    [["phone", "tel", t.phone], ["preferred_time", "text", t.when], ["topic", "text", t.topic]].forEach(function (d) {
+      var id = "kpo-cb-" + d[0] + "-" + Date.now();
+      f.appendChild(el("label", { "for": id }, d[1] === "tel" ? d[2] + " *" : d[2]));
+      fields[d[0]] = el("input", { id: id, type: d[1], maxlength: d[0] === "topic" ? "500" : "120", autocomplete: d[1] === "tel" ? "tel" : "off" });
+      if (d[1] === "tel") fields[d[0]].required = true;
+      f.appendChild(fields[d[0]]);
+    });
+    var note = el("p", { role: "status" });
+    f.appendChild(el("button", { type: "submit" }, t.cbSend)); f.appendChild(note);
+    toggle.addEventListener("click", function () {
+      f.hidden = !f.hidden; toggle.setAttribute("aria-expanded", String(!f.hidden)); if (!f.hidden) fields.phone.focus();
+    });
+    f.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var body = { phone: fields.phone.value, preferred_time: fields.preferred_time.value, topic: fields.topic.value, lang: lang };
+      api("/api/handoff/" + session + "/callback", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) })
+        .then(function (r) {
+          if (!r.saved) { note.textContent = r.message; fields.phone.focus(); return; }
+          box.removeChild(f); toggle.remove(); box.appendChild(el("p", {}, r.text));
+        }).catch(function () { note.textContent = T[lang].offline; });
+    });
+    box.appendChild(toggle); box.appendChild(f);
+    return box;
+  }
+
   function loadHistory() {
-    api("/api/chat/" + session + "/history").then(function (h) {
-      if (!h.messages || !h.messages.length) { showNotice(); return; }
-      h.messages.forEach(function (m) { render(m, m.sender, m.ts); });
-    }).catch(showNotice);
+    Promise.all([api("/api/chat/" + session + "/history"), api("/api/handoff/" + session + "?lang=" + lang).catch(function () { return {}; })])
+      .then(function (both) {
+        var shown = (both[0].messages || []).map(function (m) { return [m.ts, m, m.sender]; });
+        (both[1].messages || []).forEach(function (m) {
+          lastHandoff = Math.max(lastHandoff, m.id);
+          if (m.sender !== "resident") shown.push([m.ts, { type: "text", text: m.text }, m.sender === "advisor" ? "advisor" : "bot"]);
+        });
+        if (!shown.length) { showNotice(); return; }
+        shown.sort(function (a, b) { return a[0] - b[0]; }).forEach(function (r) {
+          if (r[1].type !== "handoff") render(r[1], r[2], r[0]);
+        });
+        if (both[1].status === "waiting" || both[1].status === "active") { handoffState({ status: both[1].status, position: both[1].position }); followHandoff(); }
+      }).catch(showNotice);
   }
 
   function open() { panel.hidden = false; launcher.setAttribute("aria-expanded", "true"); launcher.hidden = true; input.focus(); }
@@ -172,8 +248,9 @@
   panel.addEventListener("keydown", function (e) { if (e.key === "Escape") close(); });
   form.addEventListener("submit", function (e) { e.preventDefault(); send(input.value); });
   input.addEventListener("keydown", function (e) { if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); send(input.value); } });
-  restartBtn.addEventListener("click", function () { session = newSession(); logEl.textContent = ""; showNotice(); input.focus(); });
+  restartBtn.addEventListener("click", function () { if (stream) { stream.close(); stream = null; } handoffBar.hidden = true; session = newSession(); logEl.textContent = ""; showNotice(); input.focus(); });
   deleteBtn.addEventListener("click", function () {
+    if (stream) { stream.close(); stream = null; } handoffBar.hidden = true;
     api("/api/chat/" + session, { method: "DELETE" }).finally(function () {
       session = newSession(); logEl.textContent = ""; status.textContent = T[lang].deleted; showNotice(); input.focus();
     });

@@ -14,10 +14,12 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware
 
-from bot.api import routes_actions, routes_chat, routes_health
+from bot.api import (routes_actions, routes_chat, routes_handoff, routes_health, routes_kb_editor, routes_staff_auth,
+                     routes_staff_console)
 from bot.chat import ChatService
 from bot.rasa_client import RasaClient
 from bot.services import Services, set_services
+from bot.staff.web import NotSignedIn, WrongRole, render, wants_json
 from bot.settings import PROJECT_ROOT, Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -26,6 +28,13 @@ MAX_BODY_BYTES = 64 * 1024
 # conversation; the action endpoint only listens to Rasa on the internal network.
 MAX_ACTION_BODY_BYTES = 16 * 1024 * 1024
 WIDGET_DIR = PROJECT_ROOT / "widget"
+STAFF_STATIC_DIR = PROJECT_ROOT / "bot" / "staff" / "static"
+STAFF_SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
 
 
 class BodyLimit(BaseHTTPMiddleware):
@@ -37,6 +46,17 @@ class BodyLimit(BaseHTTPMiddleware):
         if length and length.isdigit() and int(length) > limit:
             return JSONResponse({"error": "too_large", "message": f"request body over {limit} bytes"}, status_code=413)
         return await call_next(request)
+
+
+class StaffSecurityHeaders(BaseHTTPMiddleware):
+    """The console shows redacted resident text: no framing, no foreign scripts, no caching."""
+
+    async def dispatch(self, request: Request, call_next):
+        response = await call_next(request)
+        if request.url.path.startswith("/staff"):
+            for name, value in STAFF_SECURITY_HEADERS.items():
+                response.headers.setdefault(name, value)
+        return response
 
 
 def _error(status: int, error: str, message: str, details: list | None = None) -> JSONResponse:
@@ -59,6 +79,7 @@ async def _retention_loop(settings: Settings, services: Services, every_s: float
         try:
             removed = await asyncio.to_thread(services.events.purge_older_than, settings.retention_days)
             removed += await asyncio.to_thread(purge_rasa_trackers, settings)
+            removed += await asyncio.to_thread(services.handoff.purge, settings.retention_days)
             if removed:
                 log.info("retention: removed %d old records", removed)
         except Exception:  # a failed purge must not stop the app; it is retried next round
@@ -75,11 +96,13 @@ def create_app(settings: Settings | None = None, warm_up: bool = True) -> FastAP
         from rasa_sdk.executor import ActionExecutor
 
         set_services(services)
+        await asyncio.to_thread(lambda: services.handoff)  # migrates the database before the first request
         executor = ActionExecutor()
         executor.register_package("actions")
         app.state.executor = executor
         app.state.rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_s)
-        app.state.chat = ChatService(app.state.rasa, services.texts, services.events, settings.salt())
+        app.state.chat = ChatService(app.state.rasa, services.texts, services.events, settings.salt(),
+                                     services.handoff)
         retention = asyncio.create_task(_retention_loop(settings, services))
         if warm_up:
             try:
@@ -96,6 +119,21 @@ def create_app(settings: Settings | None = None, warm_up: bool = True) -> FastAP
     app.state.settings = settings
     app.state.services = services
     app.add_middleware(BodyLimit)
+    app.add_middleware(StaffSecurityHeaders)
+
+    @app.exception_handler(NotSignedIn)
+    async def not_signed_in(request: Request, _error_: NotSignedIn):
+        if wants_json(request):
+            return _error(401, "not_signed_in", "sign in to the staff console first")
+        return routes_staff_auth.login_page(request, status_code=401)
+
+    @app.exception_handler(WrongRole)
+    async def wrong_role(request: Request, problem: WrongRole):
+        if wants_json(request):
+            return _error(403, "forbidden", "your role does not allow this")
+        request.state.staff = problem.session
+        return render(request, "error.html", status_code=403, heading="Ei käyttöoikeutta",
+                      message="Roolisi ei salli tätä sivua. Pyydä oikeutta ylläpitäjältä.")
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, error: RequestValidationError) -> JSONResponse:
@@ -103,7 +141,10 @@ def create_app(settings: Settings | None = None, warm_up: bool = True) -> FastAP
         return _error(422, "invalid_request", message, details)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, error: StarletteHTTPException):
+        if request.url.path.startswith("/staff") and not wants_json(request):
+            return render(request, "error.html", status_code=error.status_code, heading="Virhe",
+                          message=str(error.detail))
         if error.status_code == 400:  # Starlette could not parse the body (binary, wrong encoding)
             return _error(400, "invalid_request", "the request body is not valid UTF-8 JSON")
         codes = {404: "not_found", 405: "method_not_allowed", 422: "invalid_request"}
@@ -117,6 +158,12 @@ def create_app(settings: Settings | None = None, warm_up: bool = True) -> FastAP
     app.include_router(routes_chat.router)
     app.include_router(routes_health.router)
     app.include_router(routes_actions.router)
+    app.include_router(routes_staff_auth.router)
+    app.include_router(routes_staff_console.router)
+    app.include_router(routes_handoff.resident)
+    app.include_router(routes_handoff.staff)
+    app.include_router(routes_kb_editor.router)
+    app.mount("/staff/static", StaticFiles(directory=STAFF_STATIC_DIR), name="staff-static")
     app.mount("/widget", StaticFiles(directory=WIDGET_DIR), name="widget")
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)

@@ -38,6 +38,7 @@ async def delete_conversation(request: Request, session_id: str = Path(pattern=S
     chat = _chat(request)
     conversation = chat.conversation_id(session_id)
     chat.events.delete_conversation(conversation)
+    await asyncio.to_thread(request.app.state.services.handoff.delete_conversation, conversation)
     chat.events.flush()
     try:
         await asyncio.to_thread(delete_rasa_conversation, request.app.state.settings, conversation)

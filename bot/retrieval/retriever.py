@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ from bot.retrieval.index import IndexArtifact, current_build_id
 from bot.retrieval.lemmatizer import FinnishLemmatizer
 from bot.text import clean
 
+log = logging.getLogger(__name__)
 CANDIDATES_PER_RANKER = 40
 MAX_QUERY_CHARS = 1000
 RRF_K = 60
@@ -113,14 +115,25 @@ class HybridRetriever:
 
 
 class RetrieverService:
-    """Holds the current retriever and swaps in a new index when `INDEX_DIR/current` changes."""
+    """Holds the current retriever and swaps in a new index when `INDEX_DIR/current` changes.
 
-    def __init__(self, index_dir: Path, embedder: Embedder, lemmatizer: FinnishLemmatizer | None = None) -> None:
+    Searches never wait for a new index: the old retriever answers until the new one is fully
+    loaded and then replaces it in one reference assignment. A change is noticed on the next
+    search, by a watcher thread every few seconds, at once through Redis (bot.retrieval.notify),
+    and by an explicit reload() from the editor's re-indexing in this instance.
+    """
+
+    def __init__(self, index_dir: Path, embedder: Embedder, lemmatizer: FinnishLemmatizer | None = None,
+                 redis_url: str | None = None) -> None:
         self.index_dir = Path(index_dir)
         self.embedder = embedder
         self._lemmatizer = lemmatizer
         self._retriever: HybridRetriever | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()          # the first load
+        self._reload_lock = threading.Lock()   # one swap at a time
+        self._redis_url = redis_url
+        self._watching = False
+        self._failed_build: str | None = None
 
     def _load(self) -> HybridRetriever:
         if self._lemmatizer is None:
@@ -130,16 +143,62 @@ class RetrieverService:
         return HybridRetriever(IndexArtifact.load_current(self.index_dir), self.embedder, self._lemmatizer)
 
     def retriever(self) -> HybridRetriever:
-        current = current_build_id(self.index_dir)
-        if self._retriever is None or (current and current != self._retriever.artifact.build_id):
+        if self._retriever is None:
             with self._lock:
-                if self._retriever is None or (current and current != self._retriever.artifact.build_id):
+                if self._retriever is None:
                     self._retriever = self._load()
+                    self._start_watching()
+            return self._retriever
+        current = current_build_id(self.index_dir)
+        if current and current != self._retriever.artifact.build_id and current != self._failed_build \
+                and not self._reload_lock.locked():
+            threading.Thread(target=self._refresh_logged, name="index-reload", daemon=True).start()
         return self._retriever
+
+    def reload(self) -> str | None:
+        """Load the build `current` names now (if it is not the one served) and swap it in; its id."""
+        with self._reload_lock:
+            current = current_build_id(self.index_dir)
+            if current is None:
+                return None
+            if self._retriever is not None and self._retriever.artifact.build_id == current:
+                return current
+            try:
+                fresh = self._load()
+            except Exception:
+                self._failed_build = current
+                raise
+            self._retriever = fresh
+            self._failed_build = None
+            return fresh.artifact.build_id
+
+    def refresh(self) -> None:
+        """Swap in a newer index if one is current; nothing to do before the first load."""
+        if self._retriever is not None:
+            current = current_build_id(self.index_dir)
+            if current and current not in (self._retriever.artifact.build_id, self._failed_build):
+                self.reload()
+
+    def _refresh_logged(self) -> None:
+        try:
+            self.refresh()
+        except Exception:  # the old index keeps answering; /health still names the new build
+            log.exception("loading the new retrieval index failed")
+
+    def _start_watching(self) -> None:
+        if not self._watching:
+            from bot.retrieval import notify
+
+            self._watching = True
+            notify.watch(self, self._redis_url)
 
     @property
     def loaded(self) -> bool:
         return self._retriever is not None
+
+    @property
+    def build_id(self) -> str | None:
+        return self._retriever.artifact.build_id if self._retriever is not None else None
 
     def search(self, query: str, municipality: str | None = None, k: int = 5) -> RetrievalResult:
         return self.retriever().search(query, municipality=municipality, k=k)

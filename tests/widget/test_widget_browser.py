@@ -17,9 +17,14 @@ AXE = PROJECT_ROOT / "build" / "node" / "node_modules" / "axe-core" / "axe.min.j
 
 
 @pytest.fixture(scope="module")
-def base_url(tmp_path_factory):
-    for running, base in running_stack(tmp_path_factory, None):
-        yield base
+def stack(tmp_path_factory):
+    # advisors "work" around the clock here, so the handoff test does not depend on when CI runs
+    yield from running_stack(tmp_path_factory, None, {"SERVICE_HOURS": "always"})
+
+
+@pytest.fixture(scope="module")
+def base_url(stack):
+    return stack[1]
 
 
 @pytest.fixture(scope="module")
@@ -130,3 +135,77 @@ def test_clarification_buttons_lead_to_the_chosen_service(page):
     page.get_by_role("button", name="Kuhmon terveysasema").click()
     page.wait_for_selector(".kpo-card h3:has-text('Kuhmon terveysasema')", timeout=30000)
     assert page.locator(".kpo-msg[lang='fi']").count() > 0
+
+
+def test_resident_and_advisor_chat_live_and_the_handoff_survives_reload(browser, stack, page):
+    from bot.db import database_url, make_engine, migrate
+    from bot.staff.accounts import Accounts
+
+    running, base = stack
+    url = database_url(running.settings)
+    migrate(url)
+    Accounts(make_engine(url)).create_user("neuvoja", "neuvojan-salasana-1", "advisor", "Neuvoja Niina")
+    advisor_context = browser.new_context(viewport={"width": 1280, "height": 900})
+    advisor = advisor_context.new_page()
+    advisor.goto(base + "/staff/handoff")
+    advisor.get_by_label("Käyttäjätunnus").fill("neuvoja")
+    advisor.get_by_label("Salasana").fill("neuvojan-salasana-1")
+    advisor.get_by_role("button", name="Kirjaudu").click()
+    advisor.get_by_role("heading", name="Asiakasjono").wait_for()
+
+    open_widget(page)
+    ask(page, "Haluan puhua palveluneuvojan kanssa")
+    bar = page.locator(".kpo-handoff")
+    bar.get_by_text("sijasi: 1").wait_for(timeout=15000)
+
+    advisor.get_by_role("link", name="Avaa keskustelu").first.click(timeout=15000)
+    advisor.get_by_role("button", name="Ota keskustelu").click()
+    advisor.get_by_label("Vastaus asukkaalle").fill("Hei, olen palveluneuvoja. Miten voin auttaa?")
+    advisor.get_by_role("button", name="Lähetä").click()
+
+    page.locator(".kpo-advisor").get_by_text("Miten voin auttaa?").wait_for(timeout=15000)
+    bar.get_by_text("Palveluneuvoja on linjalla.").wait_for()
+    field = page.get_by_label("Kirjoita kysymyksesi")
+    field.fill("Tarvitsen apua kotihoidon hakemisessa")
+    field.press("Enter")
+    advisor.locator("#live").get_by_text("Tarvitsen apua kotihoidon hakemisessa").wait_for(timeout=15000)
+
+    page.reload()  # moving to another page of the county site keeps the live chat
+    open_widget(page)
+    page.locator(".kpo-advisor").get_by_text("Miten voin auttaa?").wait_for(timeout=15000)
+    bar.get_by_text("Palveluneuvoja on linjalla.").wait_for(timeout=15000)
+
+    advisor.get_by_role("button", name="Lopeta keskustelu").click()
+    page.get_by_text("Keskustelu palveluneuvojan kanssa päättyi.").wait_for(timeout=15000)
+    assert bar.is_hidden()
+    advisor.evaluate("""() => fetch('/staff/api/handoff/sign-off', {method: 'POST', headers: {'X-CSRF-Token':
+        document.querySelector('meta[name=csrf-token]').content}})""")
+    advisor_context.close()
+
+
+def test_with_no_advisor_online_resident_can_leave_a_call_back_request(page, stack):
+    open_widget(page)
+    ask(page, "Haluan puhua palveluneuvojan kanssa")
+    page.get_by_text("Yksikään palveluneuvoja ei ole juuri nyt paikalla").wait_for(timeout=15000)
+    page.get_by_role("button", name="Jätä soittopyyntö").click()
+    page.get_by_label("Puhelinnumero").fill("040 765 4321")
+    page.get_by_label("Sopiva aika soittaa").fill("iltapäivällä")
+    page.get_by_role("button", name="Lähetä soittopyyntö").click()
+    page.get_by_text("Soittopyyntösi on tallennettu.").wait_for(timeout=15000)
+
+
+def test_reflows_at_400_percent_zoom(browser, base_url):
+    """WCAG 1.4.10: 1280 × 1024 at 400 % zoom is a 320 × 256 CSS-pixel viewport; nothing scrolls sideways."""
+    context = browser.new_context(viewport={"width": 320, "height": 256}, device_scale_factor=4)
+    page = context.new_page()
+    page.goto(base_url + "/")
+    open_widget(page)
+    ask(page, "missä on lähin neuvola sotkamossa")
+    page.locator(".kpo-card, .kpo-bot").last.wait_for()
+    widths = page.evaluate("""() => ({page: document.documentElement.scrollWidth,
+        panel: document.querySelector('.kpo-panel').scrollWidth, panelBox: document.querySelector('.kpo-panel').clientWidth})""")
+    assert widths["page"] <= 320 and widths["panel"] <= widths["panelBox"], widths
+    send = page.get_by_role("button", name="Lähetä")
+    send.scroll_into_view_if_needed()
+    assert send.is_visible() and page.get_by_label("Kirjoita kysymyksesi").is_visible()
+    context.close()

@@ -1,0 +1,1 @@
+"""The staff console: accounts, sessions and roles for service advisors, editors and admins."""
