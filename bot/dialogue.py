@@ -93,7 +93,9 @@ def reply_to_service_question(result: RetrievalResult, texts: ApprovedTexts, lan
     local = [h for h in result.hits if h.card.get("municipalities")]
     if top is not None and top.card.get("municipalities") and not result.municipality and len(local) >= 2:
         # The best match is one municipality's page but the resident named no municipality: ask which.
-        return clarify_with(local[:8], texts, lang, result.confidence, failed_attempts, "municipality_unknown")
+        # Not a failure of understanding, so it does not bring the fallback closer.
+        return clarify_with(local[:8], texts, lang, result.confidence, failed_attempts, "municipality_unknown",
+                            counts_as_failure=False)
     if top is not None and result.confidence >= answer_threshold:
         return answer_with(top.card, texts, lang, result.municipality, result.confidence)
     if failed_attempts >= 1:
@@ -108,13 +110,14 @@ def reply_to_service_question(result: RetrievalResult, texts: ApprovedTexts, lan
 
 
 def clarify_with(candidates: list[Hit], texts: ApprovedTexts, lang: str, confidence: float, failed_attempts: int,
-                 reason: str) -> Reply:
+                 reason: str, counts_as_failure: bool = True) -> Reply:
     """A clarifying question with the candidate documents as buttons."""
     buttons = [{"title": str(h.card.get(f"title_{lang}") or h.card.get("title")),
                 "payload": f'/service_question{{"doc_id": "{h.doc_id}"}}'} for h in candidates]
     message = {"text": texts.get("clarify-prompt", lang), "buttons": buttons}
     return Reply(decision="clarify", reason=reason, messages=[message], confidence=confidence,
-                 sources=[source_of(h.card) for h in candidates], failed_attempts=failed_attempts + 1)
+                 sources=[source_of(h.card) for h in candidates],
+                 failed_attempts=failed_attempts + 1 if counts_as_failure else failed_attempts)
 
 
 OUT_OF_SCOPE_TEXTS = {

@@ -45,21 +45,23 @@ INFORMATIONAL = _rx((
 ))
 
 NOT = r"(?:ei|eika|eik|en|eikä)"
+# Adverbs that may stand between the negation and the verb: "ei nyt herää", "ei enää oikein hengitä".
+FILLER = r"(?:(?:nyt|enaa|oikein|ollenkaan|yhtaan|millaan|kunnolla|vielakaan|vieläkään|kunnol) )"
 CATEGORIES: tuple[SafetyCategory, ...] = (
     SafetyCategory(
         "suicide", "crisis", "safety-crisis",
         always=(
             r"\b(tapan|tappaa|tapa|tappais|tappaisin|ampuu|ampua|hirttaa|hirttaisin) (it|itt)\w*",
             r"\bitsemurh\w* (aikeet|ajatuks|aion|meinaan|mietin)", r"\b(aion|meinaan|haluan|mietin|ajattelen) (tehda )?itsemurh",
-            r"\bteen itsemurh", r"\b(haluan|haluun|halusin|tahdon) (vaan |vain |nyt )?kuolla", r"\ben (halua|haluu|jaksa) (enaa )?(elaa|herata)",
-            r"\b(ei|en) (halua|haluu|haluis) herata", r"\bnukahtaa enka herata", r"\bei (oo|ole) (enaa )?(mitaan )?(syyta|merkitysta) elaa",
+            r"\bteen itsemurh", r"\b(haluan|haluun|halusin|tahdon) (vaan |vain |nyt )?kuolla", r"\bhelpompi (vaan |vain |jos )?(kuolla|kuolisin|olla kuollut)", r"\b(ois|olis|olisi) parempi (vaan |vain )?kuolla", r"\ben (halua|haluu|jaksa) (enaa )?(elaa|herata)",
+            r"\ben (halua|haluu|haluis) herata", r"\bei (halua|haluu|haluis) (enaa |koskaan )herata", r"\bnukahtaa enka herata", r"\bei (oo|ole) (enaa )?(mitaan )?(syyta|merkitysta) elaa",
             r"\belam\w* ei (oo|ole) (enaa )?(mitaan )?(merkitysta|elamisen arvo)", r"\bpaattaa (tama|elamani|mun elama)",
             r"\blopettaa (elamani|kaiken|tama elama)", r"\b(satuttaa|vahingoittaa) (it|itt)\w*", 
             r"\b(koysi|pillerit|laakkeet) (on )?valmiina", r"\b(saastanyt|keranny?t|kerannut) (uni)?laakkeit",
             r"\b(rekan|junan|auton) alle", r"\bhyp(ata|paamista|paan) (sillalta|parvekkeelta|katolta|junan)",
             r"\bparempi ilman (mua|minua)", r"\b(viimeinen|viimenen) viesti", r"\bjaahyvaiskirj", r"\bpaattany lahtee",
             r"\bkill (my|him|her)sel", r"\bwant to die\b", r"\bend (my|his|her|their) life", r"\bend it all\b",
-            r"\bhurt(ing)? myself\b", r"\b(haluan|aion) tehda sen (nyt )?uudestaan", r"\b(ettei|ei) halua herata",
+            r"\bhurt(ing)? myself\b", r"\b(haluan|aion) tehda sen (nyt )?uudestaan", r"\bettei (enaa )?halua herata",
             r"\b(haulikon|aseen|kivaarin) kanssa\b.*\b(ei|ettei) (tule|tuu) takaisin", r"\b(taken|take) all (my|the) pills", r"\bdon'?t want to (live|wake up)",
             r"\bta livet av (mig|sig)", r"\bvill (inte leva|do)\b", r"\bsjalvmord",
         ),
@@ -89,7 +91,7 @@ CATEGORIES: tuple[SafetyCategory, ...] = (
     ),
     SafetyCategory(
         "unconscious", "emergency", "safety-emergency",
-        always=(rf"\b{NOT} (hera|heraa|saa (hanta |sita |sita )?hereille)", r"\btajut(o|to)", r"\bmenetti tajun",
+        always=(rf"\b{NOT} {FILLER}{{0,3}}(hera|heraa|saa (hanta |sita |sita )?hereille)", r"\btajut(o|to)", r"\bmenetti tajun",
                 rf"\b{NOT} (reagoi|vastaa mitaan|vastaa puhutteluun)", rf"\b{NOT} enaa hera", r"\bei (saa )?(mitaan )?kontaktia", r"\blyyhisty", r"\bmakaa\b.*\bliikkumatta",
                 r"\bunconscious\b", r"\bwon'?t wake up\b", r"\bnot waking\b", r"\bmedvetslos", r"\bvaknar inte\b",
                 r"\bkouristel", r"\bkouristaa\b", r"\bveltto\b"),
@@ -97,7 +99,7 @@ CATEGORIES: tuple[SafetyCategory, ...] = (
     ),
     SafetyCategory(
         "breathing", "emergency", "safety-emergency",
-        always=(rf"\b{NOT} (saa|sais|saa yhtaan) (henke|ilmaa)", rf"\b{NOT} hengita", rf"\bilma {NOT}? ?kulje", r"\bhenki ei kulje",
+        always=(rf"\b{NOT} (saa|sais|saa yhtaan) (henke|ilmaa)", rf"\b{NOT} {FILLER}{{0,3}}hengita", r"\bhuul\w* (on |ovat |o )?(ihan |aivan )?sini", rf"\bilma {NOT}? ?kulje", r"\bhenki ei kulje",
                 r"\bhaukkoo henke", r"\bhuulet sinert", r"\bsinertaa\b", r"\bkorisee\b",
                 r"\b(vaaraan|vaara) kurkkuun", r"\b(kieli|kurkku|huulet) turpo", r"\bcan'?t breathe\b", r"\bcannot breathe\b",
                 r"\bnot breathing\b", r"\bstruggling to breathe\b", r"\bkan inte andas\b", r"\bandas inte\b"),
