@@ -44,11 +44,6 @@ def payload_of(action_result: dict, kind: str) -> dict | None:
 
 
 @pytest.fixture
-def app(settings):
-    return create_app(settings, warm_up=False)
-
-
-@pytest.fixture
 def resident(app):
     with TestClient(app) as client:
         app.state.services.handoff.clock = lambda: WEDNESDAY_10

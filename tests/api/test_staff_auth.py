@@ -5,14 +5,8 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from bot.api.app import create_app
 from bot.staff.accounts import AccountError
 from tests.api.staff_helpers import PASSWORD, csrf_from, make_user, sign_in
-
-
-@pytest.fixture
-def app(settings):
-    return create_app(settings, warm_up=False)
 
 
 @pytest.fixture

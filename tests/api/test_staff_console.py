@@ -9,13 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot.analytics.simulate import simulate
-from bot.api.app import create_app
 from tests.api.staff_helpers import csrf_from, make_user, sign_in
-
-
-@pytest.fixture
-def app(settings):
-    return create_app(settings, warm_up=False)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 from bot.settings import PROJECT_ROOT
 from tests.api.staff_helpers import PASSWORD
 from tests.conftest import running_stack
-from tests.widget.test_widget_browser import CHROMIUM, CHROMIUM_ARGS, ask, open_widget
+from tests.widget.test_widget_browser import ask, open_widget
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 QUESTION = "Onko saunapalvelua vanhuksille?"
@@ -50,16 +50,6 @@ def base_url(stack):
     running, url = stack
     Accounts(make_engine(database_url(running.settings))).create_user("eero", PASSWORD, "editor", "Eero Editori")
     return url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 def widget_answer(browser, base_url: str) -> str:

@@ -10,9 +10,6 @@ from bot.settings import PROJECT_ROOT
 from tests.conftest import running_stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
 AXE = PROJECT_ROOT / "build" / "node" / "node_modules" / "axe-core" / "axe.min.js"
 
 
@@ -25,16 +22,6 @@ def stack(tmp_path_factory):
 @pytest.fixture(scope="module")
 def base_url(stack):
     return stack[1]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture
