@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import re
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 from bot.analytics.redact import redact
 from bot.analytics.store import EventLog, TurnEvent
@@ -17,6 +19,7 @@ from bot.lang import detect_language
 from bot.municipalities import find_municipality
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.safety import check_safety
+from bot.safety_semantic import SafetyNotice
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +63,11 @@ def _to_widget(message: dict) -> dict | None:
 
 class ChatService:
     def __init__(self, rasa: RasaClient, texts: ApprovedTexts, events: EventLog, salt: str,
-                 handoff: HandoffService | None = None) -> None:
+                 handoff: HandoffService | None = None,
+                 semantic_safety: Callable[[str], SafetyNotice | None] | None = None) -> None:
         self.rasa = rasa
         self.handoff = handoff
+        self.semantic_safety = semantic_safety
         self.texts = texts
         self.events = events
         self.salt = salt
@@ -81,6 +86,12 @@ class ChatService:
                           municipality=find_municipality(redaction.text))
 
         safety = None if is_payload else check_safety(text)
+        if safety is None and not is_payload:
+            notice = await self._semantic_notice(redaction.text)
+            if notice is not None:  # 112 (or the crisis lines) first; the question is still answered
+                result.messages.append({"type": "text", "text": self.texts.get(notice.text_id, guessed_lang),
+                                        "urgent": True})
+                event.reason = f"safety_notice:{notice.category}"
         live = self.handoff.open_handoff(conversation) if self.handoff else None
         if live is not None:  # an advisor has (or will have) the conversation: they see every message
             shown = redact(label).text if is_payload and label else redaction.text
@@ -118,6 +129,15 @@ class ChatService:
         for message in result.messages:
             self.events.add_message(conversation, "bot", message)
         return result
+
+    async def _semantic_notice(self, text: str) -> SafetyNotice | None:
+        if self.semantic_safety is None:
+            return None
+        try:
+            return await asyncio.to_thread(self.semantic_safety, text)
+        except Exception:  # the rules already ran; a failing net must not cost the resident the answer
+            log.exception("semantic safety check failed")
+            return None
 
     def _apply_rasa_outputs(self, result: ChatResult, event: TurnEvent, outputs: list[dict] | None) -> None:
         if not outputs:  # Rasa down, or up but its action endpoint failed

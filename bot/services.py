@@ -37,6 +37,13 @@ class Services:
                         service_hours=ServiceHours.parse(self.settings.service_hours), spool_dir=self.settings.data_dir)
 
     @cached_property
+    def semantic_safety(self):
+        from bot.safety_semantic import SemanticSafety
+
+        return SemanticSafety(self.embedder, self.settings.knowledge_dir / "safety-reference",
+                              self.settings.safety_similarity, self.settings.safety_margin)
+
+    @cached_property
     def engine(self):
         """The app database (users, handoffs, annotations), migrated to the newest schema."""
         from bot.db import database_url, make_engine, migrate
@@ -73,6 +80,7 @@ class Services:
     def warm_up(self) -> None:
         """Load the model and index now rather than on the first resident's question."""
         self.retriever.search("terveysasema")
+        self.semantic_safety.check("terveysasema")
 
 
 _services: Services | None = None

@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     decline_min_confidence: float = Field(
         0.8, description="Below this NLU confidence an out-of-scope intent is overruled by a confident retrieval match."
     )
+    safety_similarity: float = Field(
+        0.86, description="Semantic safety net: closeness to a reference emergency phrasing that shows 112 first."
+    )
+    safety_margin: float = Field(
+        0.01, description="Semantic safety net: how much nearer the emergencies must be than the look-alike questions."
+    )
     torch_threads: int = Field(2, description="CPU threads for the embedding model.")
     retention_days: int = Field(90, description="Days the event log and conversation history are kept.")
     store_transcripts: bool = Field(

@@ -101,8 +101,9 @@ def create_app(settings: Settings | None = None, warm_up: bool = True) -> FastAP
         executor.register_package("actions")
         app.state.executor = executor
         app.state.rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_s)
+        # the semantic safety net needs the embedding model, which only a warmed-up app has loaded
         app.state.chat = ChatService(app.state.rasa, services.texts, services.events, settings.salt(),
-                                     services.handoff)
+                                     services.handoff, (lambda text: services.semantic_safety.check(text)) if warm_up else None)
         retention = asyncio.create_task(_retention_loop(settings, services))
         if warm_up:
             try:

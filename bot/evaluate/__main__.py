@@ -95,29 +95,80 @@ def evaluate_chat(queries_path: Path, base_url: str, out_dir: Path | None) -> di
     return data
 
 
-def evaluate_nlu(folds: int, out_dir: Path | None) -> dict:
-    """Intent macro-F1 by k-fold cross-validation with Rasa's own `rasa test nlu` (in .venv-rasa)."""
+# Rasa draws the cross-validation folds from NumPy's global random state without a seed: seeding it
+# first gives every pipeline the same folds, so a comparison measures the pipeline, not the split.
+SEEDED_RASA = ("import sys, numpy; numpy.random.seed(int(sys.argv[1])); sys.argv = ['rasa'] + sys.argv[2:]; "
+               "from rasa.__main__ import main; main()")
+
+
+def evaluate_nlu(folds: int, out_dir: Path | None, config: Path = Path("config.yml"), name: str = "nlu",
+                 data: Path = Path("nlu_data/nlu.yml"), seed: int = 0, holdout: Path | None = None) -> dict:
+    """Intent macro-F1 by k-fold cross-validation with Rasa's own `rasa test nlu` (in .venv-rasa).
+
+    `config` and `data` let pipelines be compared on the same data (docs/nlu-pipeline.md); the result is
+    written to `<out>/<name>.json` with per-intent F1 and the most frequent confusions. `holdout`
+    (tests/data/routing_dev.jsonl) adds a check on sentences the data never saw (bot/evaluate/nlu_holdout.py),
+    and every run reports training examples that copy a held-out test sentence (bot/evaluate/nlu_data.py).
+    """
+    import collections
+    import os
     import subprocess
     import tempfile
 
     from bot.settings import PROJECT_ROOT
 
+    config_path = config if config.is_absolute() else PROJECT_ROOT / config
+    data_path = data if data.is_absolute() else PROJECT_ROOT / data
+    for path, what in ((config_path, "Rasa config"), (data_path, "NLU data file")):
+        if not path.is_file():
+            raise SystemExit(f"no such {what}: {path}")
+    if folds < 2:
+        raise SystemExit("--folds must be at least 2")
     with tempfile.TemporaryDirectory() as tmp:
-        command = [str(PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa"), "test", "nlu", "--nlu", "nlu_data/nlu.yml",
-                   "--config", "config.yml", "--cross-validation", "--folds", str(folds), "--out", tmp]
-        subprocess.run(command, cwd=PROJECT_ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       env={**__import__("os").environ, "RASA_TELEMETRY_ENABLED": "false"})
+        command = [str(PROJECT_ROOT / ".venv-rasa" / "bin" / "python"), "-c", SEEDED_RASA, str(seed),
+                   "test", "nlu", "--nlu", str(data_path),
+                   "--config", str(config_path), "--cross-validation", "--folds", str(folds), "--out", tmp]
+        started = time.perf_counter()
+        result = subprocess.run(command, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"})
+        if result.returncode != 0:
+            tail = "\n".join(result.stderr.decode("utf-8", "replace").splitlines()[-15:])
+            raise SystemExit(f"rasa test nlu failed (exit {result.returncode}):\n{tail}")
+        seconds = time.perf_counter() - started
         report = json.loads((Path(tmp) / "intent_report.json").read_text(encoding="utf-8"))
-    per_intent = {name: {"f1": round(v["f1-score"], 3), "support": v["support"]}
-                  for name, v in report.items() if isinstance(v, dict) and "f1-score" in v and name not in
+        errors = json.loads((Path(tmp) / "intent_errors.json").read_text(encoding="utf-8"))
+    per_intent = {intent: {"f1": round(v["f1-score"], 3), "precision": round(v["precision"], 3),
+                           "recall": round(v["recall"], 3), "support": v["support"]}
+                  for intent, v in sorted(report.items()) if isinstance(v, dict) and "f1-score" in v and intent not in
                   ("macro avg", "weighted avg", "micro avg")}
-    data = {"folds": folds, "config": "config.yml", "macro_f1": round(report["macro avg"]["f1-score"], 3),
-            "weighted_f1": round(report["weighted avg"]["f1-score"], 3), "accuracy": round(report.get("accuracy", 0), 3),
-            "per_intent": per_intent}
+    confusions = collections.Counter(f"{e['intent']} -> {e['intent_prediction']['name']}" for e in errors)
+
+    def shown(path: Path) -> str:
+        return str(path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else path)
+
+    summary = {"folds": folds, "seed": seed, "config": shown(config_path), "data": shown(data_path),
+               "examples": sum(v["support"] for v in per_intent.values()),
+               "macro_f1": round(report["macro avg"]["f1-score"], 3),
+               "weighted_f1": round(report["weighted avg"]["f1-score"], 3),
+               "accuracy": round(report.get("accuracy", 0), 3),
+               "cross_validation_seconds": round(seconds, 1),
+               "weakest": sorted(per_intent, key=lambda i: per_intent[i]["f1"])[:3],
+               "top_confusions": dict(confusions.most_common(15)),
+               "per_intent": per_intent}
+    from bot.evaluate.nlu_data import contradictions, held_out_copies
+
+    copies = held_out_copies(data_path, PROJECT_ROOT / "tests" / "data", threshold=0.7)
+    summary["held_out_copies"] = [f"{c.example} ≈ {c.held_out} ({c.similarity})" for c in copies]
+    summary["contradictions"] = [f"{text}: {a} / {b}" for text, a, b in contradictions(data_path)]
+    if holdout is not None:
+        from bot.evaluate.nlu_holdout import holdout_check
+
+        summary["holdout"] = holdout_check(PROJECT_ROOT, config_path, data_path,
+                                           holdout if holdout.is_absolute() else PROJECT_ROOT / holdout)
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / "nlu.json").write_text(json.dumps(data, indent=2), encoding="utf-8")
-    return data
+        (out_dir / f"{name}.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
+    return summary
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,6 +186,16 @@ def main(argv: list[str] | None = None) -> int:
     nlu = sub.add_parser("nlu")
     nlu.add_argument("--folds", type=int, default=5)
     nlu.add_argument("--out", type=Path)
+    nlu.add_argument("--config", type=Path, default=Path("config.yml"), help="Rasa config (pipeline) to evaluate")
+    nlu.add_argument("--name", default="nlu", help="result file stem: <out>/<name>.json")
+    nlu.add_argument("--data", type=Path, default=Path("nlu_data/nlu.yml"), help="NLU training data to cross-validate")
+    nlu.add_argument("--seed", type=int, default=0, help="seed of the fold split (same seed = same folds)")
+    nlu.add_argument("--holdout", type=Path, help="also train on all data and classify these held-out queries "
+                                                  "(tests/data/routing_dev.jsonl)")
+    safety = sub.add_parser("safety", help="recall and false alarms of bot/safety.py on a held-out labelled set")
+    safety.add_argument("--queries", type=Path, required=True, help="tests/data/safety_heldout.jsonl")
+    safety.add_argument("--out", type=Path)
+    safety.add_argument("--semantic", action="store_true", help="rules plus the semantic safety net (loads e5)")
     args = parser.parse_args(argv)
     if args.command == "redaction":
         from bot.evaluate.redaction import evaluate_redaction
@@ -146,8 +207,19 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({k: v for k, v in data.items() if k not in ("misses", "over_redacted")}, indent=2))
         return 0
     if args.command == "nlu":
-        data = evaluate_nlu(args.folds, args.out)
-        print(json.dumps({k: v for k, v in data.items() if k != "per_intent"}, indent=2))
+        data = evaluate_nlu(args.folds, args.out, args.config, args.name, args.data, args.seed, args.holdout)
+        print(json.dumps({k: v for k, v in data.items() if k != "per_intent"}, indent=2, ensure_ascii=False))
+        return 0
+    if args.command == "safety":
+        from bot.evaluate.safety_eval import CaseFileError, evaluate_safety
+
+        try:
+            data = evaluate_safety(args.queries, args.out, args.semantic)
+        except CaseFileError as error:
+            raise SystemExit(str(error)) from None
+        print(json.dumps({k: v for k, v in data.items() if k not in ("misses", "false_alarms", "recall_by_tag",
+                                                                    "false_positive_rate_by_tag")},
+                         indent=2, ensure_ascii=False))
         return 0
     if args.command == "routing":
         data = evaluate_routing(args.queries, args.out)

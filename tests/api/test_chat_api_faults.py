@@ -135,3 +135,25 @@ def test_button_payloads_are_kept_in_history_as_the_label_the_resident_saw(clien
     client.post("/api/chat", json={"session_id": SESSION, "text": "/feedback_positive", "label": "Kyllä"})
     history = client.get(f"/api/chat/{SESSION}/history").json()["messages"]
     assert history[0]["sender"] == "user" and history[0]["text"] == "Kyllä"
+
+
+def test_semantic_safety_notice_comes_first_and_the_turn_goes_on(settings):
+    """A message the rules miss but the net recognises: 112 first, then the bot's own reply (here Rasa is down)."""
+    import asyncio
+
+    from bot.analytics.store import EventLog
+    from bot.chat import ChatService
+    from bot.content import ApprovedTexts
+    from bot.db import database_url
+    from bot.rasa_client import RasaClient
+    from bot.safety_semantic import SafetyNotice
+
+    texts = ApprovedTexts.load(settings.knowledge_dir)
+    chat = ChatService(RasaClient(settings.rasa_url, 1.0), texts, EventLog(database_url(settings)), "salt",
+                       semantic_safety=lambda text: SafetyNotice("bleeding", "emergency", "safety-emergency", 0.9))
+    result = asyncio.run(chat.handle(SESSION, "haava ei lakkaa tihkumasta"))
+    assert result.messages[0]["urgent"] and "112" in result.messages[0]["text"]
+    assert result.messages[0]["text"] == texts.get("safety-emergency", "fi")
+    assert len(result.messages) == 2 and result.decision == "fallback"  # the turn still went on
+    chat.events.flush()
+    assert chat.events.events()[-1]["reason"] == "technical_error"

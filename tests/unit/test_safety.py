@@ -1,14 +1,20 @@
-"""The safety layer against the labelled phrasings in tests/data (written for this purpose)."""
+"""The safety rules against the labelled reference phrasings in knowledge/safety-reference (written for this purpose).
+
+These phrasings were used while writing the rules; tests/data/safety_heldout.jsonl measures them on
+unseen wording (python -m bot.evaluate safety).
+"""
 
 import json
 
 import pytest
 
 from bot.safety import check_safety
-from tests.conftest import DATA
+from bot.settings import PROJECT_ROOT
 
-POSITIVE = [json.loads(line) for line in (DATA / "safety_positive.jsonl").read_text(encoding="utf-8").splitlines()]
-NEGATIVE = [json.loads(line) for line in (DATA / "safety_negative.jsonl").read_text(encoding="utf-8").splitlines()]
+REFERENCE = PROJECT_ROOT / "knowledge" / "safety-reference"
+
+POSITIVE = [json.loads(line) for line in (REFERENCE / "emergencies.jsonl").read_text(encoding="utf-8").splitlines()]
+NEGATIVE = [json.loads(line) for line in (REFERENCE / "look-alikes.jsonl").read_text(encoding="utf-8").splitlines()]
 CRISIS = {"suicide"}
 
 
