@@ -7,10 +7,10 @@ look again every `poll_s` seconds, so several instances sharing one database sti
 from __future__ import annotations
 
 import asyncio
-import logging
 import threading
 
-log = logging.getLogger(__name__)
+from bot import pubsub
+
 CHANNEL = "kainuu:handoff"
 
 
@@ -22,29 +22,19 @@ class Notifier:
         self._condition: asyncio.Condition | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._listener: threading.Thread | None = None
-        self._redis = None
 
     def _ensure(self) -> None:
         loop = asyncio.get_running_loop()
         if self._loop is not loop:
             self._loop, self._condition = loop, asyncio.Condition()
             if self.redis_url and self._listener is None:
-                self._listener = threading.Thread(target=self._listen, name="handoff-notify", daemon=True)
-                self._listener.start()
+                self._listener = pubsub.listen(self.redis_url, CHANNEL, self._wake_from_other_instance, self.poll_s,
+                                               "handoff-notify")
 
     def publish(self) -> None:
         """Something changed: wake local streams now, and other instances through Redis."""
         self._wake_local()
-        if self.redis_url:
-            try:
-                if self._redis is None:
-                    import redis
-
-                    self._redis = redis.Redis.from_url(self.redis_url, socket_timeout=2)
-                self._redis.publish(CHANNEL, "1")
-            except Exception as error:  # streams still poll; a lost wake-up costs seconds, not messages
-                log.warning("handoff notification via Redis failed: %s", error)
-                self._redis = None
+        pubsub.publish(self.redis_url, CHANNEL)
 
     def _wake_local(self) -> None:
         self._version += 1
@@ -57,33 +47,17 @@ class Notifier:
                 condition.notify_all()
 
         try:
-            asyncio.get_running_loop()
             running_here = asyncio.get_running_loop() is loop
-        except RuntimeError:
+        except RuntimeError:  # called from a worker thread
             running_here = False
         if running_here:
             loop.create_task(notify())
         else:
             asyncio.run_coroutine_threadsafe(notify(), loop)
 
-    def _listen(self) -> None:
-        import time
-
-        import redis
-
-        failures = 0
-        while True:
-            try:
-                pubsub = redis.Redis.from_url(self.redis_url).pubsub(ignore_subscribe_messages=True)
-                pubsub.subscribe(CHANNEL)
-                failures = 0
-                for _message in pubsub.listen():
-                    self._wake_local()
-            except Exception as error:  # streams fall back to polling meanwhile
-                failures += 1
-                if failures == 1:
-                    log.warning("handoff notifications lost Redis, retrying: %s", error)
-                time.sleep(min(30, 2 * failures))
+    def _wake_from_other_instance(self) -> bool:
+        self._wake_local()
+        return True  # listen for as long as the process lives
 
     @property
     def version(self) -> int:

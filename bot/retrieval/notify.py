@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 import weakref
 from typing import Protocol
+
+from bot import pubsub
 
 log = logging.getLogger(__name__)
 CHANNEL = "kainuu:kb-reindexed"
@@ -25,20 +26,7 @@ class Refreshable(Protocol):
 
 def publish(redis_url: str | None, build_id: str) -> bool:
     """Announce a new build to the other instances; False when there is no Redis or it failed."""
-    if not redis_url:
-        return False
-    try:
-        import redis
-
-        client = redis.Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
-        try:
-            client.publish(CHANNEL, build_id)
-        finally:
-            client.close()
-        return True
-    except Exception as error:  # the others still notice the pointer within POLL_S seconds
-        log.warning("new-index notification via Redis failed: %s", error)
-        return False
+    return pubsub.publish(redis_url, CHANNEL, build_id)
 
 
 def watch(service: Refreshable, redis_url: str | None, poll_s: float = POLL_S) -> threading.Thread:
@@ -47,9 +35,7 @@ def watch(service: Refreshable, redis_url: str | None, poll_s: float = POLL_S) -
     The thread holds the service only weakly and ends when the service is gone.
     """
     ref = weakref.ref(service)
-    thread = threading.Thread(target=_run, args=(ref, redis_url, poll_s), name="index-watch", daemon=True)
-    thread.start()
-    return thread
+    return pubsub.listen(redis_url, CHANNEL, lambda: _refresh(ref), poll_s, "index-watch")
 
 
 def _refresh(ref: weakref.ref) -> bool:
@@ -61,29 +47,3 @@ def _refresh(ref: weakref.ref) -> bool:
     except Exception:  # a broken build must not end the watcher; the old index keeps serving
         log.exception("loading the new retrieval index failed")
     return True
-
-
-def _run(ref: weakref.ref, redis_url: str | None, poll_s: float) -> None:
-    failures = 0
-    while True:
-        if not redis_url or failures:
-            time.sleep(poll_s if not failures else min(30.0, poll_s * failures))
-            if not _refresh(ref):
-                return
-            if not redis_url:
-                continue
-        try:
-            import redis
-
-            pubsub = redis.Redis.from_url(redis_url, socket_connect_timeout=2).pubsub(ignore_subscribe_messages=True)
-            pubsub.subscribe(CHANNEL)
-            failures = 0
-            while True:
-                pubsub.get_message(timeout=poll_s)  # a message or the poll interval: look either way
-                if not _refresh(ref):
-                    pubsub.close()
-                    return
-        except Exception as error:  # Redis went away: poll the pointer and try again
-            failures += 1
-            if failures == 1:
-                log.warning("new-index notifications lost Redis, polling meanwhile: %s", error)
