@@ -92,20 +92,18 @@ class ChatService:
                 result.messages.append({"type": "text", "text": self.texts.get(notice.text_id, guessed_lang),
                                         "urgent": True})
                 event.reason = f"safety_notice:{notice.category}"
+        shown = redact(label).text if is_payload and label else redaction.text  # the button, not "/intent{...}"
         live = self.handoff.open_handoff(conversation) if self.handoff else None
         if live is not None:  # an advisor has (or will have) the conversation: they see every message
-            shown = redact(label).text if is_payload and label else redaction.text
             self.handoff.resident_message(conversation, shown)
+        if safety is None and PERSONAL_IDENTIFIERS & set(redaction.found):
+            result.messages.append({"type": "text", "text": self.texts.get("privacy-personal-data", guessed_lang)})
         if safety is not None:  # even with an advisor on the line, 112 comes first
             result.decision, result.reason = safety.decision, safety.category
             result.messages = [{"type": "text", "text": self.texts.get(safety.text_id, guessed_lang), "urgent": True}]
         elif live is not None:
             result.decision, result.reason = "handoff", IN_HANDOFF
-            if PERSONAL_IDENTIFIERS & set(redaction.found):
-                result.messages.append({"type": "text", "text": self.texts.get("privacy-personal-data", guessed_lang)})
         else:
-            if PERSONAL_IDENTIFIERS & set(redaction.found):
-                result.messages.append({"type": "text", "text": self.texts.get("privacy-personal-data", guessed_lang)})
             metadata = {"lang": lang} if lang else {}
             try:
                 outputs = await self.rasa.send(conversation, redaction.text, metadata)
@@ -124,7 +122,6 @@ class ChatService:
         event.text_redacted = redaction.text  # EventLog keeps it only for unanswered turns (STORE_TRANSCRIPTS)
         event.latency_ms = round((time.perf_counter() - started) * 1000, 1)
         self.events.record(event)
-        shown = redact(label).text if is_payload and label else redaction.text  # the button, not "/intent{...}"
         self.events.add_message(conversation, "user", {"type": "text", "text": shown})
         for message in result.messages:
             self.events.add_message(conversation, "bot", message)
