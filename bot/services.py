@@ -30,11 +30,15 @@ class Services:
     @cached_property
     def events(self):
         from bot.analytics.store import EventLog
-        from bot.db import database_url
+
+        return EventLog(self.engine, store_transcripts=self.settings.store_transcripts,
+                        service_hours=self.service_hours, spool_dir=self.settings.data_dir)
+
+    @cached_property
+    def service_hours(self):
         from bot.service_hours import ServiceHours
 
-        return EventLog(database_url(self.settings), store_transcripts=self.settings.store_transcripts,
-                        service_hours=ServiceHours.parse(self.settings.service_hours), spool_dir=self.settings.data_dir)
+        return ServiceHours.parse(self.settings.service_hours)
 
     @cached_property
     def semantic_safety(self):
@@ -62,9 +66,8 @@ class Services:
     def handoff(self):
         from bot.handoff.notify import Notifier
         from bot.handoff.service import HandoffService
-        from bot.service_hours import ServiceHours
 
-        return HandoffService(self.engine, ServiceHours.parse(self.settings.service_hours),
+        return HandoffService(self.engine, self.service_hours,
                               Notifier(self.settings.redis_url), callback_retention_days=self.settings.callback_retention_days)
 
     @cached_property

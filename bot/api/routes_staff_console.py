@@ -10,6 +10,7 @@ import csv
 import io
 import threading
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
@@ -240,7 +241,9 @@ def _document_ids(request: Request) -> list[str]:
     return sorted(d.id for d in docs if d.type != "approved_text")
 
 
+@lru_cache(maxsize=1)
 def _intents() -> list[str]:
+    """The intents of domain.yml (read once: the domain changes only with a new Rasa model)."""
     import yaml
 
     from bot.settings import PROJECT_ROOT
