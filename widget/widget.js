@@ -174,11 +174,13 @@
 
   // Human handoff: queue place, the advisor's messages (server-sent events), ending; resumes after reload.
   var stream = null, lastHandoff = 0;
+  // A handoff message as [ts, message, sender] for render(); the resident's own are already in the log.
+  function fromHandoff(m) {
+    lastHandoff = Math.max(lastHandoff, m.id);
+    return m.sender === "resident" ? null : [m.ts, { type: "text", text: m.text, lang: lang }, m.sender === "advisor" ? "advisor" : "bot"];
+  }
   function handoffState(state) {
-    (state.messages || []).forEach(function (m) {
-      lastHandoff = Math.max(lastHandoff, m.id);
-      if (m.sender !== "resident") render({ type: "text", text: m.text, lang: lang }, m.sender === "advisor" ? "advisor" : "bot", m.ts);
-    });
+    (state.messages || []).map(fromHandoff).forEach(function (r) { if (r) render(r[1], r[2], r[0]); });
     handoffBar.textContent = "";
     var waiting = state.status === "waiting", active = state.status === "active";
     handoffBar.hidden = !(waiting || active);
@@ -229,10 +231,7 @@
     Promise.all([api("/api/chat/" + session + "/history"), api("/api/handoff/" + session + "?lang=" + lang).catch(function () { return {}; })])
       .then(function (both) {
         var shown = (both[0].messages || []).map(function (m) { return [m.ts, m, m.sender]; });
-        (both[1].messages || []).forEach(function (m) {
-          lastHandoff = Math.max(lastHandoff, m.id);
-          if (m.sender !== "resident") shown.push([m.ts, { type: "text", text: m.text }, m.sender === "advisor" ? "advisor" : "bot"]);
-        });
+        (both[1].messages || []).map(fromHandoff).forEach(function (r) { if (r) shown.push(r); });
         if (!shown.length) { showNotice(); return; }
         shown.sort(function (a, b) { return a[0] - b[0]; }).forEach(function (r) {
           if (r[1].type !== "handoff") render(r[1], r[2], r[0]);
