@@ -170,7 +170,6 @@ class EventLog:
         self.flush(timeout)
         self._closed = True
         self._wake.set()
-        self._queue.put(("stop", None))
         got_lock = self._write_lock.acquire(timeout=timeout)
         try:
             left, self._in_flight = self._in_flight, []
@@ -183,6 +182,8 @@ class EventLog:
         finally:
             if got_lock:
                 self._write_lock.release()
+        # the writer waits on the queue: wake it only now, or the drain above would take its stop too
+        self._queue.put(("stop", None))
         self._writer.join(timeout=1.0)
         late = []
         while True:  # a record() racing with close() may have queued after the drain above

@@ -238,3 +238,11 @@ def test_migration_fills_the_new_columns_of_events_logged_before_it(db_path):
         assert connection.execute(select(messages)).all() == []
     assert (row.day, row.hour, row.weekday, row.off_hours, row.unresolved, row.top_doc) == \
         (date(2025, 6, 7), 12, 5, 1, 1, "neuvola")
+
+
+def test_close_stops_the_writer_thread(db_path):
+    log = EventLog(f"sqlite:///{db_path}")
+    log.record(TurnEvent(conversation="c-close", decision="answer"))
+    assert log.close() == 0  # nothing left to spool
+    assert not log._writer.is_alive()
+    assert EventLog(f"sqlite:///{db_path}").events("c-close")
