@@ -71,8 +71,9 @@ def redis_server(tmp_path_factory):
     process.wait(10)
 
 
-def running_stack(tmp_path_factory, redis_url: str | None, extra_env: dict[str, str] | None = None):
-    """Start the real stack (Rasa + app) on free ports; yields (Stack, base URL); stops it after."""
+def running_stack(tmp_path_factory, redis_url: str | None, extra_env: dict[str, str] | None = None,
+                  only: str | None = None):
+    """Start the real stack (Rasa + app, or `only` one) on free ports; yields (Stack, base URL); stops it after."""
     from bot.launcher import Stack
 
     app_port, rasa_port = free_port(), free_port()
@@ -83,7 +84,7 @@ def running_stack(tmp_path_factory, redis_url: str | None, extra_env: dict[str, 
     env.update(extra_env or {})
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
-    running = Stack(Settings(), log_dir=data_dir / "logs")
+    running = Stack(Settings(), only=only, log_dir=data_dir / "logs")
     try:
         if not running.start(wait=True, timeout_s=300):
             logs = "\n".join(p.read_text(errors="replace")[-3000:] for p in (data_dir / "logs").glob("*.log"))

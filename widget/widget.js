@@ -138,6 +138,7 @@
     node.appendChild(el("span", { "class": "kpo-time" }, time(ts)));
     logEl.appendChild(node);
     logEl.scrollTop = logEl.scrollHeight;
+    return node;
   }
 
   function api(path, options) { return fetch(API + path, options).then(function (r) {
@@ -149,24 +150,28 @@
     }).catch(function () {});
   }
 
+  // The message being sent; after a failure it is kept (text, button label, its bubble) for the retry.
   var pending = null;
   function send(text, shown) {
     text = (text || "").trim(); if (!text) return;
-    pending = text; status.textContent = T[lang].typing;
-    render({ type: "text", text: shown || text }, "user");
+    if (pending && pending.failed && pending.bubble.parentNode === logEl) logEl.removeChild(pending.bubble);
+    status.textContent = T[lang].typing;
+    var attempt = pending = { text: text, shown: shown, bubble: render({ type: "text", text: shown || text }, "user") };
     var body = { session_id: session, text: text };
     if (shown) body.label = shown;
     if (chosenLang) body.lang = lang;
     api("/api/chat", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) })
       .then(function (reply) {
-        pending = null; status.textContent = ""; input.value = "";
+        if (pending === attempt) pending = null;
+        status.textContent = ""; input.value = "";
         if (reply.error === "invalid_request") { status.textContent = reply.message; return; }
         (reply.messages || []).forEach(function (m) { if (!m.lang) m.lang = reply.lang; render(m, "bot"); });
       })
       .catch(function () {
         status.textContent = ""; status.appendChild(document.createTextNode(T[lang].offline + " "));
         var retry = el("button", { type: "button" }, T[lang].retry);
-        retry.addEventListener("click", function () { var again = pending; logEl.removeChild(logEl.lastChild); send(again); });
+        attempt.failed = true;
+        retry.addEventListener("click", function () { input.focus(); send(attempt.text, attempt.shown); });
         status.appendChild(retry);
         if (!input.value) input.value = shown ? "" : text;
       });

@@ -15,8 +15,9 @@ router = APIRouter(prefix="/staff", include_in_schema=False)
 
 
 def _safe_next(target: str | None) -> str:
-    """Only console paths: never an open redirect to another site."""
-    if target and target.startswith("/staff/") and not target.startswith("//") and "\\" not in target:
+    """Only console paths: never an open redirect to another site, nor back to the sign-in form itself."""
+    if (target and target.startswith("/staff/") and not target.startswith("//") and "\\" not in target
+            and target.split("?", 1)[0] not in ("/staff/login", "/staff/logout")):
         return target
     return "/staff/"
 
