@@ -35,6 +35,7 @@ RUN /app/.venv-rasa/bin/python scripts/build_spacy_fi.py build/spacy/fi_blank
 # Train the model at build time (the same command as scripts/setup.sh).
 COPY config.yml domain.yml credentials.yml ./
 COPY nlu_data/ nlu_data/
+COPY nlu_components/ nlu_components/
 RUN /app/.venv-rasa/bin/rasa train --data nlu_data --config config.yml --domain domain.yml --out models \
         --fixed-model-name kainuu \
  && test -f models/kainuu.tar.gz \

@@ -168,7 +168,28 @@ def evaluate_nlu(folds: int, out_dir: Path | None, config: Path = Path("config.y
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / f"{name}.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
+        (out_dir / f"{name}.md").write_text(nlu_markdown(name, summary), encoding="utf-8")
     return summary
+
+
+def nlu_markdown(name: str, summary: dict) -> str:
+    """The NLU result as a table a reviewer can read next to docs/nlu-pipeline.md."""
+    lines = [f"# {name}", "",
+             f"`{summary['config']}` on `{summary['data']}` ({summary['examples']} examples), "
+             f"{summary['folds']}-fold cross-validation, fold seed {summary['seed']}: "
+             f"**macro-F1 {summary['macro_f1']}**, weighted F1 {summary['weighted_f1']}, accuracy {summary['accuracy']} "
+             f"({summary['cross_validation_seconds']} s).", "",
+             "| intent | F1 | precision | recall | examples |", "|---|---|---|---|---|"]
+    for intent, v in sorted(summary["per_intent"].items(), key=lambda item: item[1]["f1"]):
+        lines.append(f"| {intent} | {v['f1']} | {v['precision']} | {v['recall']} | {v['support']} |")
+    lines += ["", "## Most frequent confusions (true -> predicted)", ""]
+    lines += [f"- {pair}: {count}" for pair, count in summary["top_confusions"].items()]
+    lines += ["", f"Training examples copying a held-out test sentence: {len(summary['held_out_copies'])}; "
+                  f"sentences under two intents: {len(summary['contradictions'])}."]
+    if "holdout" in summary:
+        lines += ["", "## Held-out queries (tests/data/routing_dev.jsonl, never trained on)", "", "```json",
+                  json.dumps(summary["holdout"], indent=2, ensure_ascii=False), "```"]
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:

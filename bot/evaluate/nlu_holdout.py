@@ -22,8 +22,9 @@ DECLINING = {"personal_records", "medical_advice", "clinical_action", "opinion_p
 
 
 def _run(command: list[str], root: Path, **kwargs) -> subprocess.CompletedProcess:
-    result = subprocess.run(command, cwd=root, capture_output=True, env={**os.environ, "RASA_TELEMETRY_ENABLED": "false"},
-                            **kwargs)
+    # RASA_MAX_CACHE_SIZE=0: no reuse of components trained by an earlier run, so the training time is real
+    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "RASA_MAX_CACHE_SIZE": "0"}
+    result = subprocess.run(command, cwd=root, capture_output=True, env=env, **kwargs)
     if result.returncode != 0:
         tail = "\n".join(result.stderr.decode("utf-8", "replace").splitlines()[-15:])
         raise SystemExit(f"{' '.join(command[:3])} failed (exit {result.returncode}):\n{tail}")

@@ -51,11 +51,7 @@ PREDICTIONS, REPLAY = "predictions", "replay"
 
 # Stories that show a bug in the bot, not in the story: expected to fail in the named checks
 # until the bug is fixed; then they fail as "unexpectedly passed" and the entry must go.
-KNOWN_BOT_BUGS: dict[str, tuple[set[str], str]] = {
-    "own lab results are declined, then a service question is answered": (
-        {PREDICTIONS, REPLAY}, "NLU: 'missä voi käydä verikokeissa' is off_topic (0.73); the decline action's retrieval "
-                               "arbitration still answers 'laboratorio'"),
-}
+KNOWN_BOT_BUGS: dict[str, tuple[set[str], str]] = {}
 
 
 @dataclass
