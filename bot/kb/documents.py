@@ -75,6 +75,11 @@ class Document:
         return [str(k) for k in self.meta.get("keywords") or []]
 
     @property
+    def questions(self) -> list[str]:
+        """Questions as residents ask them; each is indexed on its own so a similar message finds the document."""
+        return [str(q).strip() for q in self.meta.get("questions") or [] if str(q).strip()]
+
+    @property
     def municipalities(self) -> list[str]:
         """Municipalities the document is specific to; empty means the whole county."""
         value = self.meta.get("municipalities")

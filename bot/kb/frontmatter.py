@@ -20,7 +20,7 @@ from bot.kb.documents import _yaml_safe_dates
 # The order of knowledge/README.md and of the existing files; unknown keys keep their place.
 CANONICAL_ORDER = ("id", "title", "title_sv", "title_en", "type", "summary", "summary_sv", "summary_en", "audience",
                    "municipalities", "url", "catalogue", "updated", "keywords", "how_to_access", "related",
-                   "keywords_sv", "keywords_en", "status", "source", "ptv_id")
+                   "keywords_sv", "keywords_en", "questions", "status", "source", "ptv_id")
 FOLDED_FIELDS = frozenset({"summary", "summary_sv", "summary_en"})
 FOLD_WIDTH = 96
 KEY_LINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_-]*)\s*:")

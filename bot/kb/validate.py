@@ -15,14 +15,16 @@ from bot.kb.documents import (
     ParseProblem,
     load_documents,
 )
+from bot.text import fold
 
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 ANSWER_REQUIRED = ("id", "title", "type", "summary", "audience", "municipalities", "url", "catalogue",
                    "updated", "keywords", "how_to_access")
 APPROVED_REQUIRED = ("id", "title", "type", "updated", "requires_approval", "texts")
-LIST_FIELDS = ("audience", "catalogue", "keywords", "keywords_sv", "keywords_en", "related")
+LIST_FIELDS = ("audience", "catalogue", "keywords", "keywords_sv", "keywords_en", "related", "questions")
 TEXT_FIELDS = ("title", "summary", "how_to_access", "url", "title_sv", "title_en", "summary_sv", "summary_en")
 LANGUAGES = ("fi", "sv", "en")
+MAX_QUESTION_CHARS = 300
 
 
 def _check_answer_document(doc: Document, catalogue: Catalogue, add) -> None:
@@ -56,6 +58,12 @@ def _check_answer_document(doc: Document, catalogue: Catalogue, add) -> None:
     summary = meta.get("summary")
     if isinstance(summary, str) and len(summary) > 600:
         add(doc.line_of("summary"), "'summary' is longer than 600 characters; keep it to 2–3 sentences")
+    questions = meta.get("questions")
+    for question in questions if isinstance(questions, list) else []:
+        if not isinstance(question, str) or not question.strip():
+            add(doc.line_of("questions"), "every entry of 'questions' must be a question as text")
+        elif len(question) > MAX_QUESTION_CHARS:
+            add(doc.line_of("questions"), f"question '{question[:40]}…' is longer than {MAX_QUESTION_CHARS} characters")
     if meta.get("status", "active") not in ("active", "retired"):
         add(doc.line_of("status"), "'status' must be 'active' or 'retired'")
     if not doc.body.strip():
@@ -107,12 +115,27 @@ def validate_documents(root: Path, docs: list[Document], problems: list[ParsePro
             for doc in same:
                 others = ", ".join(str(o.path) for o in same if o is not doc)
                 found.append(ParseProblem(doc.path, doc.line_of("id"), f"duplicate id '{doc_id}' (also in {others})"))
+    _check_questions_unique(docs, found)
     for doc in docs:
         related = doc.meta.get("related") or []
         for target in related if isinstance(related, list) else []:
             if str(target) not in by_id:
                 found.append(ParseProblem(doc.path, doc.line_of("related"), f"'related' links to unknown document '{target}'"))
     return sorted(found, key=lambda p: (str(p.path), p.line))
+
+
+def _check_questions_unique(docs: list[Document], found: list[ParseProblem]) -> None:
+    """The same question under two documents would send residents to either at random."""
+    owners: dict[str, Document] = {}
+    for doc in docs:
+        if not doc.active or not isinstance(doc.meta.get("questions"), list):
+            continue
+        for question in doc.questions:
+            key = " ".join(fold(question).split()).rstrip("?!. ")
+            first = owners.setdefault(key, doc)
+            if first is not doc:
+                found.append(ParseProblem(doc.path, doc.line_of("questions"),
+                                          f"question '{question}' is also under '{first.id}'; keep it in one document"))
 
 
 def validate_knowledge_base(root: Path) -> tuple[list[Document], list[ParseProblem]]:

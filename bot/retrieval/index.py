@@ -24,7 +24,7 @@ import numpy as np
 from bot.kb.documents import ANSWER_TYPES, Document
 from bot.retrieval.embedder import Embedder
 
-CHUNKER_VERSION = "4"
+CHUNKER_VERSION = "5"
 CARD_FIELDS = ("id", "title", "title_sv", "title_en", "type", "summary", "summary_sv", "summary_en", "audience",
                "municipalities", "url", "catalogue", "how_to_access", "keywords", "related", "updated")
 MAX_CHUNK_CHARS = 900
@@ -35,10 +35,11 @@ KEEP_BUILDS = 2
 class Chunk:
     doc_id: str
     text: str
+    kind: str = "text"   # "question": a resident question from the front matter, indexed on its own
 
 
 def chunk_document(doc: Document) -> list[Chunk]:
-    """A head chunk (title, summary, keywords) and one chunk per body section, split if long."""
+    """A head chunk (title, summary, keywords), one chunk per body section (split if long) and one per question."""
     # Title and summary, and separately the words residents use: a long keyword list would blur
     # the summary's embedding, while on its own it is what lexical matching needs.
     chunks = [Chunk(doc.id, f"{doc.title}. {doc.summary}")]
@@ -59,6 +60,8 @@ def chunk_document(doc: Document) -> list[Chunk]:
             current = f"{current}\n{paragraph}".strip()
         if current:
             chunks.append(Chunk(doc.id, f"{doc.title} – {heading}: {current}" if heading else f"{doc.title}: {current}"))
+    # A resident's message is closest to another resident's question, not to the service's own prose.
+    chunks.extend(Chunk(doc.id, question, "question") for question in doc.questions)
     return chunks
 
 

@@ -26,6 +26,7 @@ class FinnishLemmatizer:
         self._suggest = suggest
         self._lock = threading.Lock()  # a Voikko handle is not thread-safe
         self._cached = lru_cache(maxsize=200_000)(self._lemmas_of_word)
+        self._restored = lru_cache(maxsize=50_000)(self._umlauts_restored)
         self._cached_plain = lru_cache(maxsize=200_000)(lambda word: self._lemmas_of_word(word, suggest=False))
 
     def _analyse(self, word: str) -> list[dict]:
@@ -50,6 +51,21 @@ class FinnishLemmatizer:
             if len(parts) >= 2:
                 lemmas.extend(fold(p) for p in parts)
         return tuple(dict.fromkeys(lemmas))
+
+    def _umlauts_restored(self, word: str) -> str:
+        if len(word) <= 3 or fold(word) != word.lower() or self._analyse(word):
+            return word
+        with self._lock:
+            suggestions = self._voikko.suggest(word)
+        # Only a suggestion that differs by ä/ö/å alone: other suggestions turn spoken forms into wrong words.
+        for suggestion in suggestions[:5]:
+            if fold(suggestion) == word.lower():
+                return suggestion if word.islower() else suggestion.capitalize()
+        return word
+
+    def restore_umlauts(self, text: str) -> str:
+        """'laakari kuhmossa' -> 'lääkäri kuhmossa': the embedding model reads the real word far better."""
+        return re.sub(r"\w+", lambda m: self._restored(m.group(0)), text)
 
     def lemmas(self, text: str, suggest: bool = True) -> list[str]:
         """Lemma tokens; `suggest=False` for non-Finnish text, where Finnish "corrections" are noise."""

@@ -22,11 +22,10 @@ from bot.retrieval.lemmatizer import FinnishLemmatizer
 from bot.text import clean
 
 log = logging.getLogger(__name__)
-CANDIDATES_PER_RANKER = 40
+CANDIDATES_PER_RANKER = 100  # chunks; a document has many (sections, questions)
 MAX_QUERY_CHARS = 1000
 RRF_K = 60
 MUNICIPALITY_BONUS = 0.004          # breaks near-ties in favour of the resident's own municipality
-OTHER_MUNICIPALITY_PENALTY = 0.02   # about the weight of a first place: another town's page sinks
 # Lemma BM25 is built for Finnish; for Swedish and English queries the dense model carries more weight.
 RANKER_WEIGHTS = {"fi": {"dense": 1.0, "bm25": 1.0, "char": 1.0},
                   "other": {"dense": 2.0, "bm25": 0.5, "char": 1.0}}
@@ -65,17 +64,28 @@ class HybridRetriever:
         self.artifact = artifact
         texts = [c.text for c in artifact.chunks]
         self.dense = DenseRanker(embedder, artifact.faiss_index)
+        self.lemmatizer = lemmatizer
         self.rankers: list[ChunkRanker] = [self.dense, LemmaBM25Ranker(texts, lemmatizer), CharNgramRanker(texts)]
 
-    def _doc_ranking(self, ranker: ChunkRanker, query: str, lang: str) -> tuple[list[str], dict[str, float]]:
+    def _doc_ranking(self, ranker: ChunkRanker, query: str, lang: str,
+                     municipality: str | None) -> tuple[list[str], dict[str, float]]:
+        """Documents in the ranker's order, best chunk per document.
+
+        With a known municipality, documents specific to another municipality move behind all the
+        others: "Kuhmon terkkari" must put Kuhmo's health station first in every ranker, not let
+        seven near-identical health stations of other towns take the first places.
+        """
         ranking: list[str] = []
+        elsewhere: list[str] = []
         best: dict[str, float] = {}
+        documents = self.artifact.documents
         for chunk_index, score in ranker.search(query, CANDIDATES_PER_RANKER, lang=lang):
             doc_id = self.artifact.chunks[chunk_index].doc_id
             if doc_id not in best:
-                ranking.append(doc_id)
                 best[doc_id] = score
-        return ranking, best
+                places = documents[doc_id].get("municipalities") or []
+                (elsewhere if municipality and places and municipality not in places else ranking).append(doc_id)
+        return ranking + elsewhere, best
 
     def search(self, query: str, municipality: str | None = None, k: int = 5) -> RetrievalResult:
         text = clean(query)[:MAX_QUERY_CHARS]
@@ -87,10 +97,12 @@ class HybridRetriever:
         if not any(ch.isalnum() for ch in topic):  # the query was only a place name
             topic = text
         lang = detect_language(topic)
+        if lang == "fi":
+            topic = self.lemmatizer.restore_umlauts(topic)
         rankings: dict[str, list[str]] = {}
         dense_scores: dict[str, float] = {}
         for ranker in self.rankers:
-            ranking, scores = self._doc_ranking(ranker, topic, lang)
+            ranking, scores = self._doc_ranking(ranker, topic, lang, municipality)
             rankings[ranker.name] = ranking
             if ranker is self.dense:
                 dense_scores = scores
@@ -98,11 +110,8 @@ class HybridRetriever:
         documents = self.artifact.documents
         if municipality:
             for doc_id in fused:
-                places = documents[doc_id].get("municipalities") or []
-                if municipality in places:
+                if municipality in (documents[doc_id].get("municipalities") or []):
                     fused[doc_id] += MUNICIPALITY_BONUS
-                elif places:
-                    fused[doc_id] -= OTHER_MUNICIPALITY_PENALTY
         ordered = sorted(fused.items(), key=lambda item: -item[1])
         result.hits = [Hit(doc_id, round(score, 5), documents[doc_id], round(dense_scores.get(doc_id, 0.0), 4))
                        for doc_id, score in ordered[:k]]
