@@ -90,3 +90,12 @@ def test_empty_body_and_missing_front_matter(kb):
 def test_binary_file_is_refused(kb):
     write(kb, "binaari.md", b"---\nid: x\x00\x01\n---\n")
     assert "binary content" in "\n".join(messages(kb))
+
+
+def test_questions_must_be_text_and_belong_to_one_document(kb):
+    with_questions = GOOD.replace("related: []", "related: []\nquestions:\n  - Mistä saan ajan?\n  - [ei, tekstiä]")
+    write(kb, "kysymykset.md", with_questions.format(id="kysymykset"))
+    write(kb, "toinen.md", GOOD.replace("related: []", "related: []\nquestions:\n  - mista saan ajan").format(id="toinen"))
+    found = messages(kb)
+    assert any("kysymykset.md" in m and "must be a question as text" in m for m in found)
+    assert any("toinen.md" in m and "also under 'kysymykset'" in m for m in found)

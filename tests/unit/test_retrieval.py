@@ -39,3 +39,11 @@ def test_municipality_in_any_form_favours_its_own_document(retriever):
     for query, doc_id in (("terveysasema Kuhmossa", "terveysasema-kuhmo"), ("Suomussalmen terveysasema", "terveysasema-suomussalmi"),
                           ("terveyskeskus puolangalla", "terveysasema-puolanka")):
         assert retriever.search(query).top.doc_id == doc_id
+
+
+def test_missing_umlauts_are_restored_and_spoken_forms_left_alone():
+    from bot.retrieval.lemmatizer import FinnishLemmatizer
+
+    lemmatizer = FinnishLemmatizer()
+    assert lemmatizer.restore_umlauts("paasenko laakariin") == "pääsenkö lääkäriin"
+    assert lemmatizer.restore_umlauts("mun lapsel sossu") == "mun lapsel sossu"
