@@ -22,7 +22,7 @@ from bot.retrieval.lemmatizer import FinnishLemmatizer
 from bot.text import clean
 
 log = logging.getLogger(__name__)
-CANDIDATES_PER_RANKER = 100  # chunks; a document has many (sections, questions)
+CANDIDATES_PER_RANKER = 40
 MAX_QUERY_CHARS = 1000
 RRF_K = 60
 MUNICIPALITY_BONUS = 0.004          # breaks near-ties in favour of the resident's own municipality
