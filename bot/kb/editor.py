@@ -45,15 +45,17 @@ TYPE_LABELS = {"service": "Palvelu", "care_pathway": "Hoitoketju", "self_care": 
 TEXT_FIELDS = ("title", "title_sv", "title_en", "summary", "summary_sv", "summary_en", "url", "updated",
                "how_to_access")
 LIST_FIELDS = ("audience", "catalogue", "keywords", "keywords_sv", "keywords_en", "related")
+# Lists whose entries may contain commas (whole sentences): one entry per line in the form.
+LINE_LIST_FIELDS = ("questions",)
 REQUIRED = frozenset({"title", "summary", "audience", "url", "catalogue", "updated", "keywords", "how_to_access"})
-EDITABLE_FIELDS = (*TEXT_FIELDS, *LIST_FIELDS, "municipalities", "status")
+EDITABLE_FIELDS = (*TEXT_FIELDS, *LIST_FIELDS, *LINE_LIST_FIELDS, "municipalities", "status")
 FIELD_LABELS = {
     "id": "Tunnus", "title": "Otsikko", "title_sv": "Otsikko ruotsiksi", "title_en": "Otsikko englanniksi",
     "summary": "Tiivistelmä", "summary_sv": "Tiivistelmä ruotsiksi", "summary_en": "Tiivistelmä englanniksi",
     "audience": "Kenelle", "municipalities": "Kunnat", "url": "Verkkosivu", "catalogue": "Palveluluettelon tunnukset",
     "updated": "Tarkistettu", "keywords": "Hakusanat", "keywords_sv": "Hakusanat ruotsiksi",
     "keywords_en": "Hakusanat englanniksi", "how_to_access": "Näin pääset palveluun", "related": "Liittyvät dokumentit",
-    "status": "Tila", "body": "Teksti", "type": "Tyyppi",
+    "questions": "Asukkaiden kysymyksiä", "status": "Tila", "body": "Teksti", "type": "Tyyppi",
 }
 ACTION_LABELS = {"create": "luotu", "update": "muokattu", "review": "merkitty tarkistetuksi",
                  "retire": "poistettu käytöstä", "revert": "palautettu"}
@@ -156,8 +158,14 @@ def split_list(value) -> list[str]:
     return [part.strip() for part in str(value or "").split(",") if part.strip()]
 
 
+def split_lines(value) -> list[str]:
+    if isinstance(value, list):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return [line.strip() for line in str(value or "").splitlines() if line.strip()]
+
+
 def form_fields(doc: Document) -> dict:
-    """The document's front matter as form values: text as one line, lists comma-separated."""
+    """The document's front matter as form values: text as one line, lists comma-separated or one per line."""
     meta = doc.meta
     values: dict = {}
     for key in TEXT_FIELDS:
@@ -165,6 +173,9 @@ def form_fields(doc: Document) -> dict:
     for key in LIST_FIELDS:
         items = meta.get(key)
         values[key] = ", ".join(str(i) for i in items) if isinstance(items, list) else str(items or "")
+    for key in LINE_LIST_FIELDS:
+        items = meta.get(key)
+        values[key] = "\n".join(str(i) for i in items) if isinstance(items, list) else str(items or "")
     values["municipalities"] = doc.municipalities
     values["status"] = "retired" if not doc.active else "active"
     return values
@@ -298,6 +309,10 @@ class KnowledgeEditor:
             if key in fields:
                 items = split_list(fields[key])
                 meta[key] = items if items or key in REQUIRED or key in original else None
+        for key in LINE_LIST_FIELDS:
+            if key in fields:
+                items = split_lines(fields[key])
+                meta[key] = items if items or key in original else None
         if "municipalities" in fields:
             chosen = split_list(fields["municipalities"])
             if chosen == ["all"] or not chosen:

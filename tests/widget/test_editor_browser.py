@@ -99,6 +99,10 @@ def test_an_edit_changes_the_bots_answer_without_a_restart(browser, base_url, co
     keywords = page.locator("#f-keywords")
     keywords.press("Control+End")
     keywords.type(", saunapalvelu, saunotusapu, saunotus kotona")
+    # the knowledge-gap workflow: the resident's own question goes under the document that answers it
+    questions = page.get_by_label("Asukkaiden kysymyksiä")
+    questions.press("Control+End")
+    questions.type("\n" + QUESTION)
     started = time.perf_counter()
     page.get_by_role("button", name="Tallenna").click()
     page.wait_for_selector("text=Tallennettu.")
