@@ -91,8 +91,11 @@ def reply_to_service_question(result: RetrievalResult, texts: ApprovedTexts, lan
     """answer ≥ answer_threshold > clarify (candidates as buttons) ≥ clarify_threshold > retry; twice unsure → fallback."""
     top: Hit | None = result.top
     local = [h for h in result.hits if h.card.get("municipalities")]
-    if top is not None and top.card.get("municipalities") and not result.municipality and len(local) >= 2:
-        # The best match is one municipality's page but the resident named no municipality: ask which.
+    leading_local = [h for h in result.hits[:3] if h.card.get("municipalities")]
+    if not result.municipality and len(local) >= 2 and result.confidence >= clarify_threshold and (
+            (top is not None and top.card.get("municipalities")) or len(leading_local) >= 2):
+        # The match is one municipality's page (the best one, or two of the first three: "terveysaseman
+        # puhelinnumero" also finds the web-site page) but the resident named no municipality: ask which.
         # Not a failure of understanding, so it does not bring the fallback closer.
         return clarify_with(local[:8], texts, lang, result.confidence, failed_attempts, "municipality_unknown",
                             counts_as_failure=False)

@@ -45,3 +45,18 @@ def test_municipal_page_without_municipality_asks_which_municipality_even_when_c
     assert [b["title"] for b in out.messages[0]["buttons"]] == ["Terveysasema-Kajaani", "Terveysasema-Kuhmo"]
     named = reply(RetrievalResult("terveysasema kuhmossa", hits[1:2] + hits[:1], confidence=0.9, municipality="Kuhmo"))
     assert named.decision == "answer" and named.sources[0]["id"] == "terveysasema-kuhmo"
+
+
+def test_two_municipal_pages_among_the_first_three_also_ask_which_municipality():
+    hits = [hit("verkkosivut"), hit("terveysasema-sotkamo", ["Sotkamo"]), hit("terveysasema-kajaani", ["Kajaani"])]
+    out = reply(RetrievalResult("terveysaseman puhelinnumero", hits, confidence=0.9))
+    assert out.decision == "clarify" and out.reason == "municipality_unknown" and out.failed_attempts == 0
+    one_local = [hit("verkkosivut"), hit("neuvola"), hit("terveysasema-kajaani", ["Kajaani"]), hit("terveysasema-kuhmo", ["Kuhmo"])]
+    generic = reply(RetrievalResult("verkkosivut", one_local, confidence=0.9))
+    assert generic.decision == "answer" and generic.sources[0]["id"] == "verkkosivut"
+
+
+def test_a_meaningless_message_that_happens_to_rank_municipal_pages_first_is_not_asked_for_a_municipality():
+    hits = [hit("terveysasema-sotkamo", ["Sotkamo"]), hit("terveysasema-kuhmo", ["Kuhmo"]), hit("neuvola")]
+    out = reply(RetrievalResult("the thing i mentioned", hits, confidence=0.01))
+    assert out.decision == "clarify" and out.reason == "low_confidence" and out.failed_attempts == 1
