@@ -25,6 +25,9 @@ def rasa_environment(settings: Settings) -> dict[str, str]:
     """Environment for `rasa run`: where the actions are, and where conversations are kept."""
     env = dict(os.environ)
     env.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    # One message is one short sentence: the e5 featurizer's OpenMP threads only contend with the
+    # app's embedding model for the same cores (measured: ~3 s a message on a busy 2-core machine).
+    env.setdefault("OMP_NUM_THREADS", "1")
     env["ACTION_ENDPOINT_URL"] = os.environ.get("ACTION_ENDPOINT_URL", f"http://127.0.0.1:{settings.app_port}/webhook")
     env["RASA_TRACKER_DB"] = str(settings.data_dir / "rasa_tracker.sqlite3")
     if settings.redis_url:

@@ -60,6 +60,21 @@ def embed_queries(texts: List[Text]) -> np.ndarray:
     return np.asarray(_encoder().query(list(texts)), dtype=np.float32).reshape(len(texts), DIMENSIONS)
 
 
+def sentence_vectors(texts: List[Text], remember: bool) -> np.ndarray:
+    """e5 vectors of `texts`, reusing training texts embedded earlier in this process.
+
+    `remember`: keep the new vectors (training texts only, never the messages of residents).
+    """
+    missing = sorted({t for t in texts if t not in _TRAINING_CACHE})
+    fresh = dict(zip(missing, embed_queries(missing)))
+    if remember:
+        if len(_TRAINING_CACHE) + len(fresh) > _MAX_CACHED:
+            _TRAINING_CACHE.clear()
+        _TRAINING_CACHE.update(fresh)
+    return np.stack([_TRAINING_CACHE.get(t, fresh.get(t)) for t in texts]) if texts else \
+        np.zeros((0, DIMENSIONS), dtype=np.float32)
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
 class E5SentenceFeaturizer(DenseFeaturizer, GraphComponent):
     """Adds the e5 embedding of the message text as a dense sentence feature.
@@ -92,19 +107,9 @@ class E5SentenceFeaturizer(DenseFeaturizer, GraphComponent):
                execution_context: ExecutionContext) -> "E5SentenceFeaturizer":
         return cls({**cls.get_default_config(), **config}, execution_context.node_name)
 
-    def _vectors(self, texts: List[Text], remember: bool) -> np.ndarray:
-        missing = sorted({t for t in texts if t not in _TRAINING_CACHE})
-        fresh = dict(zip(missing, embed_queries(missing)))
-        if remember:
-            if len(_TRAINING_CACHE) + len(fresh) > _MAX_CACHED:
-                _TRAINING_CACHE.clear()
-            _TRAINING_CACHE.update(fresh)
-        return np.stack([_TRAINING_CACHE.get(t, fresh.get(t)) for t in texts]) if texts else \
-            np.zeros((0, DIMENSIONS), dtype=np.float32)
-
     def _featurize(self, messages: List[Message], remember: bool) -> None:
         with_text = [m for m in messages if isinstance(m.get(TEXT), str) and m.get(TEXT).strip()]
-        vectors = self._vectors([m.get(TEXT) for m in with_text], remember)
+        vectors = sentence_vectors([m.get(TEXT) for m in with_text], remember)
         for message, vector in zip(with_text, vectors):
             self.add_features_to_message(sequence=None, sentence=(vector * self._scale)[np.newaxis, :],
                                          attribute=TEXT, message=message)

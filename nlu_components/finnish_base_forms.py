@@ -22,6 +22,7 @@ SPOKEN_FORMS: Dict[str, str] = {
     "haluun": "haluta", "haluisin": "haluta", "voisko": "voida", "voiks": "voida", "voinks": "voida",
     "kirjota": "kirjoittaa", "kirjotti": "kirjoittaa", "pitäis": "pitää", "pitäiskö": "pitää", "saisko": "saada",
     "ku": "kun", "et": "että", "eiks": "ei", "joo": "joo", "juu": "joo", "kyl": "kyllä", "jep": "joo",
+    "mis": "mikä", "mist": "mikä", "mihi": "mikä", "onks": "olla", "onksa": "olla",
 }
 
 _UMLAUT_FREE = str.maketrans("äöå", "aoa")

@@ -2,7 +2,7 @@
 
 Cross-validation scores the training data against itself, so it rewards data that is easy to
 learn. routing_dev.jsonl was written separately for the retriever: its service questions must reach
-retrieval (intent service_question, or nlu_fallback, which the rules also send to retrieval) and its
+retrieval (intent service_question, or nlu_fallback or vague, which the rules also send to retrieval) and its
 out-of-scope questions should get one of the declining intents. Emergency and crisis lines are
 skipped: the safety layer answers them before Rasa sees them.
 """
@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-TO_RETRIEVAL = {"service_question", "nlu_fallback"}
+TO_RETRIEVAL = {"service_question", "nlu_fallback", "vague"}
 DECLINING = {"personal_records", "medical_advice", "clinical_action", "opinion_politics", "off_topic"}
 
 

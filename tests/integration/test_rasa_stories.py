@@ -2,8 +2,8 @@
 
 1. `rasa test core --e2e` with the model the stack serves: every `user:` text must be classified
    as the story's `intent:` (with its entities), and every next action predicted from the
-   story's intents. Vague texts that the classifier should not be sure about are written with
-   `intent: nlu_fallback` (the rule sends them to retrieval). Not `--fail-on-prediction-errors`:
+   story's intents. Vague, content-free texts are written with `intent: vague` (taught as an
+   intent; the rules send it to retrieval exactly like nlu_fallback). Not `--fail-on-prediction-errors`:
    it stops at the first wrong prediction; failed_test_stories.yml lists all of them.
 2. Replay: `rasa test core` never runs custom actions (it compares predictions; the endpoints
    file it gets is not called), so the `slot_was_set` steps of a story (clarify → failed_attempts
@@ -51,7 +51,14 @@ PREDICTIONS, REPLAY = "predictions", "replay"
 
 # Stories that show a bug in the bot, not in the story: expected to fail in the named checks
 # until the bug is fixed; then they fail as "unexpectedly passed" and the entry must go.
-KNOWN_BOT_BUGS: dict[str, tuple[set[str], str]] = {}
+KNOWN_BOT_BUGS: dict[str, tuple[set[str], str]] = {
+    "clarification button then the answer helped": (
+        {REPLAY},
+        "'mis on lähin terkkari' is answered with opiskeluterveydenhuolto (school nurse) at confidence "
+        "0.50, just at the answer threshold, where the story expects candidates: 'terkkari' names both "
+        "the health station and the school nurse, and the confidence model has no signal for such "
+        "ambiguity (issue 4)."),
+}
 
 
 @dataclass

@@ -78,7 +78,7 @@ VOIKKO_SCRIPT = """
 import json
 from nlu_components.finnish_base_forms import FinnishBaseForms
 forms = FinnishBaseForms()
-words = ["Kajaanissa", "Kuhmoon", "Sotkamosta", "Suomussalmelle", "hammaslääkärille", "hammaslaakari", "mun", "xqzv"]
+words = ["Kajaanissa", "Kuhmoon", "Sotkamosta", "Suomussalmelle", "hammaslääkärille", "hammaslaakari", "mun", "mis", "missä", "xqzv"]
 print(json.dumps({w: forms.base_form(w) for w in words}))
 """
 
@@ -91,4 +91,77 @@ def test_voikko_base_forms_of_municipalities_spoken_words_and_missing_umlauts():
     assert out["Suomussalmelle"] == "suomussalmi"
     assert out["hammaslääkärille"] == out["hammaslaakari"] == "hammaslääkäri"
     assert out["mun"] == "minä"
+    assert out["mis"] == out["missä"] == "mikä", "spoken 'mis' counts as the standard 'missä'"
     assert out["xqzv"] == "xqzv", "an unknown word stays as typed"
+
+
+NEIGHBOURS_SCRIPT = """
+import json, tempfile
+from pathlib import Path
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from nlu_components.nearest_intent_features import NearestIntentFeaturizer, neighbour_scores
+
+examples = [("missä on Kajaanin hammashoitola", "service_question"), ("neuvolan puhelinnumero", "service_question"),
+            ("miten haen kotihoitoa", "service_question"), ("sataako huomenna", "off_topic"),
+            ("kerro vitsi", "off_topic"), ("mikä on hyvä pizzapaikka", "off_topic")]
+config = {**NearestIntentFeaturizer.get_default_config(), "neighbours": 2, "weight": 10.0}
+storage = LocalModelStorage(Path(tempfile.mkdtemp()))
+resource, context = Resource("neighbours"), ExecutionContext(GraphSchema({}), "test")
+trained = NearestIntentFeaturizer.create(config, storage, resource, context)
+data = TrainingData([Message(data={"text": t, "intent": i}) for t, i in examples])
+trained.train(data)
+loaded = NearestIntentFeaturizer.load(config, storage, resource, context)
+loaded.process_training_data(data)
+own = data.training_examples[0].get_dense_features("text")[1].features[0] / 10.0
+messages = [Message(data={"text": "hammaslääkäri Kajaanissa"}), Message(data={"text": "huomisen sää"}),
+            Message(data={"text": examples[0][0]})]
+loaded.process(messages)
+rows = [m.get_dense_features("text")[1].features[0] / 10.0 for m in messages]
+from nlu_components.e5_sentence_features import E5SentenceFeaturizer
+with_e5 = Message(data={"text": "hammaslääkäri Kajaanissa"})
+E5SentenceFeaturizer({**E5SentenceFeaturizer.get_default_config(), "scale": 12.0}, "E5SentenceFeaturizer").process([with_e5])
+loaded.process([with_e5])
+reused = with_e5.get_dense_features("text")[1].features[0][-2:] / 10.0  # after the 384 e5 dimensions
+scores = neighbour_scores(np.array([[0.9, -np.inf, 0.5, 0.2]]), np.array([0, 0, 0, 1]), 2, 2)
+errors = []
+for bad in ({"neighbours": 0}, {"weight": -1}):
+    try:
+        NearestIntentFeaturizer.create({**config, **bad}, storage, resource, context)
+        errors.append("accepted")
+    except Exception as error:
+        errors.append(type(error).__name__)
+print(json.dumps({"intents": loaded._intents, "shape": list(rows[0].shape), "service": rows[0].tolist(),
+                  "weather": rows[1].tolist(), "seen_at_runtime": rows[2].tolist(), "own_in_training": own.tolist(),
+                  "scores": scores.tolist(), "errors": errors, "reused": reused.tolist()}))
+"""
+
+
+@pytest.fixture(scope="module")
+def neighbours_output() -> dict:
+    return run_in_rasa(NEIGHBOURS_SCRIPT)
+
+
+def test_nearest_intent_features_rank_the_intent_whose_sentences_are_closest(neighbours_output):
+    out = neighbours_output
+    assert out["intents"] == ["off_topic", "service_question"] and out["shape"] == [2]
+    assert out["service"][1] > out["service"][0] + 0.02, "a dental question is nearer the service sentences"
+    assert out["reused"] == pytest.approx(out["service"], abs=1e-4), "the e5 vector on the message gives the same features"
+    assert out["weather"][0] > out["weather"][1] + 0.02, "a weather question is nearer the off-topic sentences"
+
+
+def test_nearest_intent_features_leave_a_training_sentence_out_of_its_own_neighbours(neighbours_output):
+    out = neighbours_output
+    # at run time the stored sentence itself is its nearest neighbour (cosine 1.0); in training it is not
+    assert out["seen_at_runtime"][1] > out["own_in_training"][1] + 0.02
+    assert out["own_in_training"][1] < 0.99
+
+
+def test_neighbour_scores_average_the_k_best_and_skip_left_out_sentences(neighbours_output):
+    out = neighbours_output
+    assert out["scores"] == [[pytest.approx(0.7), pytest.approx(0.2)]]
+    assert out["errors"] == ["RasaException", "RasaException"]
