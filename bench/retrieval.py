@@ -1,8 +1,9 @@
 """Retrieval cost at the real knowledge base and at synthetic 1,000 / 10,000 documents.
 
 Per-query p50/p95 (query embedding included), index build time and process memory, so we see
-how cost grows. Synthetic documents recombine real titles, summaries and keywords (short bodies,
-about three chunks each). Usage: python bench/retrieval.py [--sizes real,1000,10000]
+how cost grows. Synthetic documents recombine real titles, summaries, keywords and resident
+questions (a short body; about as many chunks as a real document, most of them questions).
+Usage: python bench/retrieval.py [--sizes real,1000,10000]
 """
 
 from __future__ import annotations
@@ -34,8 +35,11 @@ def synthetic(docs: list[Document], n: int, seed: int = 7) -> list[Document]:
     for i in range(n):
         base, other = rng.choice(answer_docs), rng.choice(answer_docs)
         keywords = rng.sample(base.keywords, min(5, len(base.keywords))) + rng.sample(other.keywords, min(3, len(other.keywords)))
+        # variants of real questions, so the same question never sits under two documents
+        questions = [f"{q} ({i})" for q in base.questions]
         text = (f"---\nid: syn-{i}\ntitle: {base.title} ({i})\ntype: service\nsummary: {json.dumps(base.summary)}\n"
-                f"keywords: {json.dumps(keywords, ensure_ascii=False)}\nmunicipalities: all\n---\n"
+                f"keywords: {json.dumps(keywords, ensure_ascii=False)}\nmunicipalities: all\n"
+                f"questions: {json.dumps(questions, ensure_ascii=False)}\n---\n"
                 f"## Mitä palvelu on\n{other.summary}\n")
         out.append(parse_text(Path(f"services/syn-{i}.md"), text.encode("utf-8")))
     return out

@@ -60,22 +60,46 @@ class DenseRanker:
 
 
 class LemmaBM25Ranker:
-    """BM25 (rank-bm25) over Voikko lemmas; only chunks with a positive score are returned."""
+    """BM25 (rank-bm25's Okapi) over Voikko lemmas; only chunks with a positive score are returned.
+
+    rank-bm25 scores a query term against every chunk in a Python loop, which grows with the
+    collection (about 15 ms a query at 17,000 chunks). Its per-term weights (its own idf, k1, b and
+    lengths) are therefore laid out once as a sparse chunk × term matrix, and a query sums a few
+    columns: the same scores as `BM25Okapi.get_scores`, in a fraction of the time.
+    """
 
     name = "bm25"
 
     def __init__(self, texts: list[str], lemmatizer: FinnishLemmatizer) -> None:
         from rank_bm25 import BM25Okapi
+        from scipy.sparse import csc_matrix
 
         self.lemmatizer = lemmatizer
         corpus = [lemmatizer.lemmas(t) or ["_"] for t in texts]
         self.bm25 = BM25Okapi(corpus)
+        k1, b = self.bm25.k1, self.bm25.b
+        length_norm = k1 * (1 - b + b * np.asarray(self.bm25.doc_len, dtype=float) / self.bm25.avgdl)
+        self.vocabulary: dict[str, int] = {}
+        rows, cols, weights = [], [], []
+        for chunk, frequencies in enumerate(self.bm25.doc_freqs):
+            for term, tf in frequencies.items():
+                rows.append(chunk)
+                cols.append(self.vocabulary.setdefault(term, len(self.vocabulary)))
+                weights.append(self.bm25.idf.get(term, 0.0) * tf * (k1 + 1) / (tf + length_norm[chunk]))
+        self.weights = csc_matrix((weights, (rows, cols)), shape=(len(corpus), len(self.vocabulary)))
+
+    def scores(self, tokens: list[str]) -> np.ndarray:
+        """Every chunk's score; a term repeated in the query counts again, as in rank-bm25."""
+        columns = [self.vocabulary[t] for t in tokens if t in self.vocabulary]
+        if not columns:
+            return np.zeros(self.weights.shape[0])
+        return np.asarray(self.weights[:, columns].sum(axis=1)).ravel()
 
     def search(self, query: str, k: int, lang: str = "fi") -> list[tuple[int, float]]:
         tokens = self.lemmatizer.lemmas(query, suggest=lang == "fi")
         if not tokens:
             return []
-        scores = self.bm25.get_scores(tokens)
+        scores = self.scores(tokens)
         order = np.argsort(-scores)[:k]
         return [(int(i), float(scores[i])) for i in order if scores[i] > 0]
 

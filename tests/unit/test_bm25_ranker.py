@@ -1,0 +1,28 @@
+"""The sparse BM25 ranker gives rank-bm25's own scores (real Voikko, no model)."""
+
+import numpy as np
+
+from bot.retrieval.components import LemmaBM25Ranker
+from bot.retrieval.lemmatizer import shared_lemmatizer
+
+TEXTS = ["Hammashoito: hammaslääkäri, suuhygienisti ja hammastarkastus.",
+         "Kiireellinen hammashoito, kun hammasta särkee kovasti.",
+         "Omaishoidon tuki: hoitopalkkio ja omaishoitajan vapaapäivät.",
+         "Neuvola seuraa lapsen kasvua ja kehitystä.",
+         "",
+         "Laboratorio: verikokeet ja näytteenotto ajanvarauksella laboratorioon."]
+
+
+def test_scores_equal_rank_bm25_including_repeated_and_unknown_terms():
+    ranker = LemmaBM25Ranker(TEXTS, shared_lemmatizer())
+    for query in ("hammaslääkärille", "hammas hammas särky", "omaishoitajan vapaapäivistä", "zzzz", "laboratorioon verikokeisiin"):
+        tokens = shared_lemmatizer().lemmas(query)
+        assert np.allclose(ranker.scores(tokens), ranker.bm25.get_scores(tokens)), query
+
+
+def test_search_returns_only_matching_chunks_best_first():
+    ranker = LemmaBM25Ranker(TEXTS, shared_lemmatizer())
+    hits = ranker.search("hammaslääkäri", k=10)
+    assert hits and hits[0][0] == 0 and all(score > 0 for _, score in hits)
+    assert [score for _, score in hits] == sorted((score for _, score in hits), reverse=True)
+    assert ranker.search("", k=10) == [] and ranker.search("xyzzy", k=10) == []
