@@ -88,15 +88,18 @@ def calibrate(nlu_path: Path, model_out: Path = MODEL_PATH, queries: Path | None
               "thresholds": {"answer": settings.answer_threshold, "clarify": settings.clarify_threshold},
               "model": fitted}
     if queries is not None:
-        report["held_out"] = held_out_rates(service, queries, settings, np, roc_auc_score, model, mean, scale)
+        report["held_out"] = held_out_rates(service, queries, settings, model, mean, scale)
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "calibration.json").write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
     return report
 
 
-def held_out_rates(service, queries: Path, settings, np, roc_auc_score, model, mean, scale) -> dict:
+def held_out_rates(service, queries: Path, settings, model, mean, scale) -> dict:
     """The new model on held-out queries: service questions answerable, everything else not."""
+    import numpy as np
+    from sklearn.metrics import roc_auc_score
+
     chosen = [q for q in load_queries(queries) if q.kind in ("service", "out_of_scope")]
     rows = signal_rows(service, [q.text for q in chosen])
     kept = [(row, int(q.kind == "service")) for row, q in zip(rows, chosen) if row is not None]
