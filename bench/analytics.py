@@ -128,7 +128,7 @@ def clustering(engine, wanted: int) -> dict:
             break
     filters = Filters(start=start)
     texts = _texts_to_cluster(engine, filters)
-    embedder = TimedEmbedder(Embedder(settings.embedding_model_dir, settings.torch_threads))
+    embedder = TimedEmbedder(Embedder.from_settings(settings))
     loaded = time.perf_counter()
     embedder.encode_queries(["lämmittely"])
     load_s = time.perf_counter() - loaded

@@ -50,7 +50,7 @@ def main() -> None:
         url = f"sqlite:///{work}/app.sqlite3"
         migrate(url)
         editor = KnowledgeEditor(work / "knowledge", make_engine(url))
-        embedder = Embedder(settings.embedding_model_dir, settings.torch_threads)
+        embedder = Embedder.from_settings(settings)
         service = RetrieverService(work / "index", embedder)
         service.search("terveysasema")  # model and index loaded, as in a warmed-up app
         rebuild_index(work / "knowledge", work / "index", embedder)  # the copy's own baseline build

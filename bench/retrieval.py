@@ -4,6 +4,7 @@ Per-query p50/p95 (query embedding included), index build time and process memor
 how cost grows. Synthetic documents recombine real titles, summaries, keywords and resident
 questions (a short body; about as many chunks as a real document, most of them questions).
 Usage: python bench/retrieval.py [--sizes real,1000,10000]
+(EMBEDDING_INT8=false measures the float32 model; each row names the mode it ran in.)
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.kb.documents import Document, load_documents, parse_text  # noqa: E402
-from bot.retrieval.embedder import Embedder  # noqa: E402
+from bot.retrieval.embedder import QUANTIZATION, Embedder  # noqa: E402
 from bot.retrieval.index import build_index  # noqa: E402
 from bot.retrieval.retriever import RetrieverService  # noqa: E402
 from bot.settings import get_settings  # noqa: E402
@@ -72,14 +73,15 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "retrieval.json")
     args = parser.parse_args()
     settings = get_settings()
-    embedder = Embedder(settings.embedding_model_dir, settings.torch_threads)
+    embedder = Embedder.from_settings(settings)
     docs, _ = load_documents(settings.knowledge_dir)
     rows = [json.loads(line) for line in (ROOT / "tests" / "data" / "routing_dev.jsonl").read_text(encoding="utf-8").splitlines()]
     queries = [r["text"] for r in rows][:200]
     results = []
     for size in args.sizes.split(","):
         corpus = docs if size == "real" else synthetic(docs, int(size))
-        result = {"size": size, **measure(corpus, queries, embedder)}
+        result = {"size": size, "embedding": QUANTIZATION if embedder.int8 else "float32",
+                  **measure(corpus, queries, embedder)}
         results.append(result)
         print(f"{size:>6}: {result['documents']} docs, {result['chunks']} chunks, build {result['build_s']} s, "
               f"query p50 {result['p50_ms']} ms p95 {result['p95_ms']} ms, max RSS {result['max_rss_mb']} MB", flush=True)

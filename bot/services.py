@@ -17,7 +17,15 @@ class Services:
 
     @cached_property
     def embedder(self) -> Embedder:
-        return Embedder(self.settings.embedding_model_dir, self.settings.torch_threads)
+        return Embedder.from_settings(self.settings)
+
+    @cached_property
+    def safety_embedder(self) -> Embedder:
+        """Float32 always: the safety net's thresholds were chosen on float32 vectors (docs/safety.md),
+        and with int8 vectors a short message like "aloitetaan alusta" crosses them."""
+        if not self.settings.embedding_int8:
+            return self.embedder
+        return Embedder(self.settings.embedding_model_dir, self.settings.torch_threads, int8=False)
 
     @cached_property
     def retriever(self) -> RetrieverService:
@@ -44,7 +52,7 @@ class Services:
     def semantic_safety(self):
         from bot.safety_semantic import SemanticSafety
 
-        return SemanticSafety(self.embedder, self.settings.knowledge_dir / "safety-reference",
+        return SemanticSafety(self.safety_embedder, self.settings.knowledge_dir / "safety-reference",
                               self.settings.safety_similarity, self.settings.safety_margin)
 
     @cached_property

@@ -45,7 +45,7 @@ def retriever(real_index_dir):
     from bot.settings import get_settings
 
     settings = get_settings()
-    return RetrieverService(real_index_dir, Embedder(settings.embedding_model_dir, settings.torch_threads))
+    return RetrieverService(real_index_dir, Embedder.from_settings(settings))
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_every_setting_is_documented():
-    documented = set(re.findall(r"^\| `([A-Z_]+)` \|", README, flags=re.M))
+    documented = set(re.findall(r"^\| `([A-Z0-9_]+)` \|", README, flags=re.M))
     assert {name.upper() for name in Settings.model_fields} <= documented
 
 

@@ -106,7 +106,7 @@ def _topics(args) -> int:
     from bot.retrieval.lemmatizer import shared_lemmatizer
 
     settings = get_settings()
-    embedder = Embedder(settings.embedding_model_dir, settings.torch_threads)
+    embedder = Embedder.from_settings(settings)
     found = run_topics(_engine(args.url), embedder, shared_lemmatizer(), _filters(args))
     if not found:
         print("no unresolved texts to cluster")

@@ -26,7 +26,7 @@ def evaluate_routing(queries_path: Path, out_dir: Path | None) -> dict:
     from bot.settings import get_settings
 
     settings = get_settings()
-    retriever = RetrieverService(settings.index_dir, Embedder(settings.embedding_model_dir, settings.torch_threads))
+    retriever = RetrieverService(settings.index_dir, Embedder.from_settings(settings))
     report = Report()
     refused_in_scope = answered_in_scope = answered_out_of_scope = out_of_scope = 0
     safety_expected = safety_caught = safety_false = 0
@@ -77,6 +77,7 @@ def evaluate_chat(queries_path: Path, base_url: str, out_dir: Path | None) -> di
     report = Report()
     decisions = {"out_of_scope_not_answered": 0, "out_of_scope": 0, "in_scope_refused": 0,
                  "emergency_ok": 0, "emergency": 0, "crisis_ok": 0, "crisis": 0, "clarified": 0}
+    wrong_decisions: list[dict] = []  # refused service questions and answered out-of-scope ones, for the report
     with httpx.Client(timeout=60) as client:
         for query in load_queries(queries_path):
             payload = client.post(f"{base_url.rstrip('/')}/api/chat",
@@ -87,15 +88,21 @@ def evaluate_chat(queries_path: Path, base_url: str, out_dir: Path | None) -> di
                 decisions[f"{query.kind}_ok"] += decision == query.kind
             elif query.kind == "service":
                 decisions["clarified"] += decision == "clarify"
-                decisions["in_scope_refused"] += decision not in (ANSWERED, "clarify")
-                report.add_service(query, sources if decision in (ANSWERED, "clarify") else [])
+                refused = decision not in (ANSWERED, "clarify")
+                decisions["in_scope_refused"] += refused
+                report.add_service(query, sources if not refused else [])
             else:
+                refused = decision != ANSWERED
                 decisions["out_of_scope"] += 1
-                decisions["out_of_scope_not_answered"] += decision != ANSWERED
+                decisions["out_of_scope_not_answered"] += refused
+            if query.kind in ("service", "out_of_scope") and refused != (query.kind == "out_of_scope"):
+                wrong_decisions.append({"text": query.text, "kind": query.kind, "decision": decision,
+                                        "reason": payload.get("reason"), "sources": [s.get("id") for s in sources][:3]})
     n = max(report.overall.n, 1)
     report.extra = {"decisions": decisions,
                     "in_scope_refused_rate": round(decisions["in_scope_refused"] / n, 3),
-                    "out_of_scope_not_answered_rate": round(decisions["out_of_scope_not_answered"] / max(decisions["out_of_scope"], 1), 3)}
+                    "out_of_scope_not_answered_rate": round(decisions["out_of_scope_not_answered"] / max(decisions["out_of_scope"], 1), 3),
+                    "wrong_decisions": wrong_decisions}
     data = report.to_dict()
     write_report(data, out_dir, "chat")
     return data

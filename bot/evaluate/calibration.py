@@ -67,7 +67,7 @@ def calibrate(nlu_path: Path, model_out: Path = MODEL_PATH, queries: Path | None
     from bot.settings import get_settings
 
     settings = get_settings()
-    service = RetrieverService(settings.index_dir, Embedder(settings.embedding_model_dir, settings.torch_threads))
+    service = RetrieverService(settings.index_dir, Embedder.from_settings(settings))
     sentences = training_sentences(nlu_path)
     measured = [(row, label) for row, (_, label) in zip(signal_rows(service, [t for t, _ in sentences]), sentences)
                 if row is not None]
@@ -81,7 +81,7 @@ def calibrate(nlu_path: Path, model_out: Path = MODEL_PATH, queries: Path | None
     fitted = {"features": list(FEATURES), "mean": mean.round(6).tolist(), "scale": scale.round(6).tolist(),
               "coef": model.coef_[0].round(6).tolist(), "intercept": round(float(model.intercept_[0]), 6),
               "fitted_on": {"nlu_data": str(nlu_path), "sentences": len(y), "answerable": int(y.sum()),
-                            "index_build": service.build_id}}
+                            "index_build": service.build_id, "index_stamp": service.retriever().artifact.stamp}}
     Path(model_out).write_text(json.dumps(fitted, indent=2) + "\n", encoding="utf-8")
     report = {"training": {"auc_cross_validated": round(float(roc_auc_score(y, cross_validated)), 3),
                            **rates(cross_validated, y, settings.answer_threshold, settings.clarify_threshold)},

@@ -192,13 +192,11 @@ def evaluate_safety(cases_path: Path, out_dir: Path | None, semantic: bool = Fal
 
     classify = check_safety
     if semantic:
-        from bot.safety_semantic import SemanticSafety
         from bot.services import Services
         from bot.settings import get_settings
 
         settings = get_settings()
-        net = SemanticSafety(Services(settings).embedder, settings.knowledge_dir / "safety-reference",
-                             settings.safety_similarity, settings.safety_margin)
+        net = Services(settings).semantic_safety  # as the app builds it (float32, bot/services.py)
 
         def classify(text: str):
             return check_safety(text) or net.check(text)

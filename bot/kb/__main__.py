@@ -34,7 +34,7 @@ def _index(root: Path, index_dir: Path, faiss_kind: str) -> int:
               "The bot keeps answering from the previous index.", file=sys.stderr)
         return 1
     settings = get_settings()
-    path, stats = build_index(docs, Embedder(settings.embedding_model_dir, settings.torch_threads), index_dir, faiss_kind)
+    path, stats = build_index(docs, Embedder.from_settings(settings), index_dir, faiss_kind)
     print(f"index {path.name}: {json.dumps(stats)}")
     return 0
 

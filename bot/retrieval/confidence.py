@@ -38,12 +38,17 @@ class ConfidenceModel:
     scale: tuple[float, ...]
     coef: tuple[float, ...]
     intercept: float
+    index_stamp: dict | None = None  # the embedding model and chunker of the index it was fitted on
+
+    def fits(self, index_stamp: dict) -> bool:
+        """False when the signals come from another embedding model or chunker than the fitted ones."""
+        return self.index_stamp is None or self.index_stamp == index_stamp
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> "ConfidenceModel":
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         model = cls(tuple(data["features"]), tuple(data["mean"]), tuple(data["scale"]), tuple(data["coef"]),
-                    float(data["intercept"]))
+                    float(data["intercept"]), (data.get("fitted_on") or {}).get("index_stamp"))
         unknown = set(model.features) - set(RetrievalSignals.__dataclass_fields__)
         if unknown or not len(model.features) == len(model.mean) == len(model.scale) == len(model.coef):
             raise ValueError(f"{path}: confidence model does not match RetrievalSignals ({sorted(unknown)})")

@@ -8,13 +8,22 @@ from pathlib import Path
 
 import numpy as np
 
+QUANTIZATION = "int8-per-channel"
+
 
 class Embedder:
-    """Encodes queries and passages with e5's ``query:`` / ``passage:`` prompts; loads on first use."""
+    """Encodes queries and passages with e5's ``query:`` / ``passage:`` prompts; loads on first use.
 
-    def __init__(self, model_dir: Path, threads: int = 2) -> None:
+    With ``int8`` the model's linear layers run as dynamically quantised int8 (PyTorch's
+    ``quantize_dynamic``): on two CPU cores that embeds about three times faster with the same
+    routing quality (docs/retrieval.md). Vectors of the two modes are never mixed: the mode is part
+    of `stamp`, so an index built in the other mode is re-embedded.
+    """
+
+    def __init__(self, model_dir: Path, threads: int = 2, int8: bool = False) -> None:
         self.model_dir = Path(model_dir)
         self.threads = threads
+        self.int8 = int8
         self._model = None
         self._lock = threading.RLock()  # encode() holds it while the model may still be loading
 
@@ -33,13 +42,19 @@ class Embedder:
                     from sentence_transformers import SentenceTransformer
 
                     torch.set_num_threads(self.threads)
-                    self._model = SentenceTransformer(str(self.model_dir), device="cpu", local_files_only=True)
+                    model = SentenceTransformer(str(self.model_dir), device="cpu", local_files_only=True)
+                    self._model = quantized(model) if self.int8 else model
         return self._model
+
+    @classmethod
+    def from_settings(cls, settings) -> "Embedder":
+        return cls(settings.embedding_model_dir, settings.torch_threads, settings.embedding_int8)
 
     @property
     def stamp(self) -> str:
         converted = self.model_dir / "CONVERTED.json"
-        return converted.read_text(encoding="utf-8") if converted.exists() else str(self.model_dir)
+        stamp = converted.read_text(encoding="utf-8") if converted.exists() else str(self.model_dir)
+        return f"{stamp} {QUANTIZATION}" if self.int8 else stamp
 
     def _encode(self, texts: list[str], prompt_name: str) -> np.ndarray:
         if not texts:
@@ -55,3 +70,17 @@ class Embedder:
 
     def encode_passages(self, texts: list[str]) -> np.ndarray:
         return self._encode(texts, "document")
+
+
+def quantized(model):
+    """The model with int8 weights in its linear layers (one scale per output channel), activations
+    quantised on the fly. Per channel keeps the vectors closer to float32 than one scale per matrix
+    (mean cosine 0.988 against 0.978) at the same speed."""
+    import warnings
+
+    import torch
+    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+    with warnings.catch_warnings():  # the eager-mode API is deprecated in favour of torchao, not installed here
+        warnings.simplefilter("ignore")
+        return quantize_dynamic(model, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8, inplace=True)

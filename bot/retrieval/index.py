@@ -16,7 +16,7 @@ import json
 import os
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -65,6 +65,11 @@ def chunk_document(doc: Document) -> list[Chunk]:
     return chunks
 
 
+def index_stamp(embedder: Embedder) -> dict:
+    """What the vectors depend on besides the documents: an index with another stamp is re-embedded."""
+    return {"model": embedder.stamp, "chunker": CHUNKER_VERSION}
+
+
 def _card(doc: Document) -> dict:
     card = {key: doc.meta.get(key) for key in CARD_FIELDS if doc.meta.get(key) not in (None, "")}
     card["municipalities"] = doc.municipalities
@@ -89,7 +94,7 @@ def build_index(docs: list[Document], embedder: Embedder, root: Path, faiss_kind
     active = sorted((d for d in docs if d.active and d.type in ANSWER_TYPES), key=lambda d: d.id)
     previous_vectors: dict[str, np.ndarray] = {}
     previous = _read_current(root)
-    stamp = {"model": embedder.stamp, "chunker": CHUNKER_VERSION}
+    stamp = index_stamp(embedder)
     if previous is not None:
         manifest = json.loads((previous / "manifest.json").read_text(encoding="utf-8"))
         if manifest.get("stamp") == stamp:
@@ -162,6 +167,7 @@ class IndexArtifact:
     chunks: list[Chunk]
     documents: dict[str, dict]
     faiss_index: object
+    stamp: dict = field(default_factory=dict)  # the embedding model and chunker the vectors came from
 
     @classmethod
     def load_current(cls, root: Path) -> "IndexArtifact":
@@ -172,7 +178,8 @@ class IndexArtifact:
 
         chunks = [Chunk(**c) for c in json.loads((build / "chunks.json").read_text(encoding="utf-8"))]
         documents = json.loads((build / "documents.json").read_text(encoding="utf-8"))
-        return cls(build, build.name, chunks, documents, faiss.read_index(str(build / "dense.faiss")))
+        stamp = json.loads((build / "manifest.json").read_text(encoding="utf-8")).get("stamp") or {}
+        return cls(build, build.name, chunks, documents, faiss.read_index(str(build / "dense.faiss")), stamp)
 
 
 def current_build_id(root: Path) -> str | None:

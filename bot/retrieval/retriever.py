@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.lang import detect_language
-from bot.municipalities import find_municipality, without_municipalities
+from bot.municipalities import find_municipality, is_elsewhere, places_of, without_municipalities
 from bot.retrieval.confidence import ConfidenceModel, RetrievalSignals
 from bot.retrieval.components import (
     CharNgramRanker,
@@ -78,6 +78,14 @@ class HybridRetriever:
                  confidence_model: ConfidenceModel | None = None) -> None:
         self.artifact = artifact
         self.confidence_model = confidence_model or ConfidenceModel.load()
+        if artifact.stamp.get("model") not in (None, embedder.stamp):
+            log.warning("the retrieval index was embedded by another model or mode (%s) than the one that embeds "
+                        "queries (%s): rebuild it with `python -m bot.kb index`", artifact.stamp.get("model"),
+                        embedder.stamp)
+        if not self.confidence_model.fits(artifact.stamp):
+            log.warning("the retrieval confidence model was fitted on an index of another embedding model or "
+                        "chunker (%s, now %s): its confidences drift; refit with `python -m bot.evaluate calibrate`",
+                        self.confidence_model.index_stamp, artifact.stamp)
         texts = [c.text for c in artifact.chunks]
         self.dense = DenseRanker(embedder, artifact.faiss_index)
         self.lemmatizer = lemmatizer
@@ -98,12 +106,8 @@ class HybridRetriever:
         aggregated = {doc_id: sum(w * s for w, s in zip(CHUNK_WEIGHTS, scores))
                       for doc_id, scores in chunk_scores.items()}  # rankers return chunks best first
         documents = self.artifact.documents
-
-        def elsewhere(doc_id: str) -> bool:
-            places = documents[doc_id].get("municipalities") or []
-            return bool(municipality and places and municipality not in places)
-
-        ranking = sorted(aggregated, key=lambda doc_id: (elsewhere(doc_id), -aggregated[doc_id]))
+        ranking = sorted(aggregated, key=lambda doc_id: (is_elsewhere(documents[doc_id], municipality),
+                                                         -aggregated[doc_id]))
         return ranking, best
 
     def search(self, query: str, municipality: str | None = None, k: int = 5) -> RetrievalResult:
@@ -129,7 +133,7 @@ class HybridRetriever:
         documents = self.artifact.documents
         if municipality:
             for doc_id in fused:
-                if municipality in (documents[doc_id].get("municipalities") or []):
+                if municipality in places_of(documents[doc_id]):
                     fused[doc_id] += MUNICIPALITY_BONUS
         ordered = sorted(fused.items(), key=lambda item: -item[1])
         result.hits = [Hit(doc_id, round(score, 5), documents[doc_id], round(dense_scores.get(doc_id, 0.0), 4))

@@ -410,7 +410,7 @@ def test_other_instances_switch_to_a_new_build_without_a_search(indexed_settings
     from bot.retrieval.embedder import Embedder
     from bot.retrieval.retriever import RetrieverService
 
-    embedder = Embedder(indexed_settings.embedding_model_dir)
+    embedder = Embedder.from_settings(indexed_settings)
     index = indexed_settings.index_dir
     watching = RetrieverService(index, embedder, redis_url=redis_server)
     plain = RetrieverService(index, embedder)

@@ -144,7 +144,7 @@ def test_real_e5_separates_parking_from_dentist_queues(log):
 
     settings = get_settings()
     fill(log, PARKING + DENTIST)
-    found = run_topics(log.engine, Embedder(settings.embedding_model_dir, settings.torch_threads), shared_lemmatizer())
+    found = run_topics(log.engine, Embedder.from_settings(settings), shared_lemmatizer())
     groups = groups_of(found, log)
     assert len(groups["parking"]) == 1 and len(groups["dentist"]) == 1 and groups["parking"] != groups["dentist"]
     lemmas = {t["id"]: t["lemmas"] for t in found}

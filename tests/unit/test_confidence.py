@@ -42,6 +42,25 @@ def test_the_committed_model_loads_and_prefers_a_strong_match():
     assert model.confidence(strong) > 0.5 > model.confidence(weak)
 
 
+def test_a_model_knows_the_index_it_was_fitted_on(tmp_path):
+    stamp = {"model": "e5 int8", "chunker": "5"}
+    model = ConfidenceModel.load(write_model(tmp_path / "m.json", fitted_on={"index_stamp": stamp}))
+    assert model.fits(dict(stamp))
+    assert not model.fits({**stamp, "model": "e5"})
+    assert ConfidenceModel.load(write_model(tmp_path / "old.json")).fits(stamp)  # unstamped: cannot tell
+
+
+def test_the_committed_model_was_fitted_with_the_configured_embedding_model_and_chunker():
+    """Changing the embedding mode or the chunker without `python -m bot.evaluate calibrate` fails here."""
+    from bot.retrieval.embedder import Embedder
+    from bot.retrieval.index import index_stamp
+    from bot.settings import get_settings
+
+    model = ConfidenceModel.load(MODEL_PATH)
+    assert model.index_stamp is not None
+    assert model.fits(index_stamp(Embedder.from_settings(get_settings())))
+
+
 def test_training_sentences_are_labelled_by_intent_without_annotations(tmp_path):
     nlu = tmp_path / "nlu.yml"
     nlu.write_text("""version: "3.1"

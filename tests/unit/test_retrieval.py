@@ -50,3 +50,21 @@ def test_missing_umlauts_are_restored_and_spoken_forms_left_alone():
     lemmatizer = FinnishLemmatizer()
     assert lemmatizer.restore_umlauts("paasenko laakariin") == "pääsenkö lääkäriin"
     assert lemmatizer.restore_umlauts("mun lapsel sossu") == "mun lapsel sossu"
+
+
+def test_an_index_from_another_embedding_mode_is_reported(real_index_dir, caplog):
+    """Query vectors from int8 against passage vectors from float32 (or back) drift apart silently otherwise."""
+    from bot.retrieval.embedder import Embedder
+    from bot.retrieval.index import IndexArtifact
+    from bot.retrieval.lemmatizer import shared_lemmatizer
+    from bot.retrieval.retriever import HybridRetriever
+    from bot.settings import get_settings
+
+    settings = get_settings()
+    artifact = IndexArtifact.load_current(real_index_dir)
+    with caplog.at_level("WARNING", logger="bot.retrieval.retriever"):
+        HybridRetriever(artifact, Embedder.from_settings(settings), shared_lemmatizer())
+        assert not caplog.records
+        other_mode = Embedder(settings.embedding_model_dir, settings.torch_threads, int8=not settings.embedding_int8)
+        HybridRetriever(artifact, other_mode, shared_lemmatizer())
+    assert any("rebuild it with `python -m bot.kb index`" in r.getMessage() for r in caplog.records)
