@@ -86,7 +86,12 @@ def write_report(report: dict, out_dir: Path | None, name: str) -> None:
                  f"{report['service']['top3']} | {report['service']['mrr']} |")
     for tag, s in report["by_tag"].items():
         lines.append(f"| {tag} | {s['n']} | {s['top1']} | {s['top3']} | {s['mrr']} |")
-    lines += ["", "```json", json.dumps({k: v for k, v in report.items() if k not in ("by_tag", "misses", "service")},
+    listed = ("by_tag", "misses", "service", "wrong_decisions")
+    lines += ["", "```json", json.dumps({k: v for k, v in report.items() if k not in listed},
                                          indent=2, ensure_ascii=False), "```", "", "## Misses (expected → first)", ""]
     lines += [f"- `{m['text']}` → {m['first']} (expected {', '.join(m['expect'])}, rank {m['rank']})" for m in report["misses"]]
+    if "wrong_decisions" in report:
+        lines += ["", "## Refused service questions and answered out-of-scope questions", ""]
+        lines += [f"- {w['kind']}: `{w['text']}` → {w['decision']} ({w['reason'] or '-'}; {', '.join(w['sources']) or 'no source'})"
+                  for w in report["wrong_decisions"]]
     (out_dir / f"{name}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
