@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.content import ApprovedTexts
+from bot.municipalities import places_of
 from bot.retrieval.retriever import Hit, RetrievalResult
 
 CARD_LABELS = {
@@ -55,7 +56,7 @@ def card_message(card: dict, lang: str, municipality: str | None) -> dict:
         "audience": ", ".join(audience) if isinstance(audience, list) else str(audience),
         "how_to_access": str(card.get("how_to_access") or ""),
         "url": card.get("url", ""),
-        "municipalities": card.get("municipalities") or [],
+        "municipalities": places_of(card),
         "labels": labels,
         "lang": lang,
     }
@@ -90,10 +91,10 @@ def reply_to_service_question(result: RetrievalResult, texts: ApprovedTexts, lan
                               answer_threshold: float, clarify_threshold: float) -> Reply:
     """answer ≥ answer_threshold > clarify (candidates as buttons) ≥ clarify_threshold > retry; twice unsure → fallback."""
     top: Hit | None = result.top
-    local = [h for h in result.hits if h.card.get("municipalities")]
-    leading_local = [h for h in result.hits[:3] if h.card.get("municipalities")]
+    local = [h for h in result.hits if places_of(h.card)]
+    leading_local = [h for h in result.hits[:3] if places_of(h.card)]
     if not result.municipality and len(local) >= 2 and result.confidence >= clarify_threshold and (
-            (top is not None and top.card.get("municipalities")) or len(leading_local) >= 2):
+            (top is not None and places_of(top.card)) or len(leading_local) >= 2):
         # The match is one municipality's page (the best one, or two of the first three: "terveysaseman
         # puhelinnumero" also finds the web-site page) but the resident named no municipality: ask which.
         # Not a failure of understanding, so it does not bring the fallback closer.

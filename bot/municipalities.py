@@ -42,3 +42,14 @@ def without_municipalities(text: str) -> str:
     """The text with municipality names removed: the place filters results, it is not the topic."""
     kept = [w for w in text.split() if not municipality_of_word(w.strip(".,!?;:()\"'"))]
     return " ".join(kept)
+
+
+def places_of(card: dict) -> list[str]:
+    """The municipalities a document (its card) is specific to; empty when it serves the whole county."""
+    return card.get("municipalities") or []
+
+
+def is_elsewhere(card: dict, municipality: str | None) -> bool:
+    """A document specific to other municipalities than the resident's own (False if we do not know theirs)."""
+    places = places_of(card)
+    return bool(municipality and places and municipality not in places)

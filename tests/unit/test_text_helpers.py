@@ -1,7 +1,7 @@
 import pytest
 
 from bot.lang import detect_language
-from bot.municipalities import find_municipality
+from bot.municipalities import find_municipality, is_elsewhere, places_of
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -19,3 +19,13 @@ def test_municipality_in_any_inflected_form(text, expected):
 ])
 def test_language_detection(text, lang):
     assert detect_language(text) == lang
+
+
+def test_documents_specific_to_another_municipality_are_elsewhere():
+    county_wide = {"id": "paivystys", "municipalities": []}
+    kuhmo = {"id": "terveysasema-kuhmo", "municipalities": ["Kuhmo"]}
+    assert places_of(county_wide) == [] and places_of({"id": "no-field"}) == []
+    assert is_elsewhere(kuhmo, "Sotkamo")
+    assert not is_elsewhere(kuhmo, "Kuhmo")
+    assert not is_elsewhere(county_wide, "Sotkamo")  # serves everyone
+    assert not is_elsewhere(kuhmo, None)  # the resident's municipality is unknown
