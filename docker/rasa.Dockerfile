@@ -36,6 +36,8 @@ RUN /app/.venv-rasa/bin/python scripts/build_spacy_fi.py build/spacy/fi_blank
 COPY config.yml domain.yml credentials.yml ./
 COPY nlu_data/ nlu_data/
 COPY nlu_components/ nlu_components/
+# the spoken-Finnish word list the NLU shares with retrieval (no imports of its own)
+COPY bot/__init__.py bot/spoken_finnish.py bot/
 RUN /app/.venv-rasa/bin/rasa train --data nlu_data --config config.yml --domain domain.yml --out models \
         --fixed-model-name kainuu \
  && test -f models/kainuu.tar.gz \

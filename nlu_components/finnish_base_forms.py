@@ -1,7 +1,8 @@
 """Finnish word → Voikko base form, for the VoikkoLemmatizer component (nlu_components/voikko_lemmas.py).
 
-Kept free of Rasa imports so it can be tried from either virtualenv (both pin libvoikko 4.3;
-the Debian packages libvoikko1 and voikko-fi provide the library and the Finnish dictionary).
+Kept free of Rasa imports (bot.spoken_finnish has no imports at all) so it can be tried from either
+virtualenv (both pin libvoikko 4.3; the Debian packages libvoikko1 and voikko-fi provide the library
+and the Finnish dictionary).
 """
 
 from __future__ import annotations
@@ -11,19 +12,7 @@ import threading
 from functools import lru_cache
 from typing import Any, Dict, List, Optional
 
-# Spoken forms Voikko does not know (it analyses standard Finnish only), mapped to the base form
-# of the standard word. Only frequent chat words; anything else unknown stays as typed.
-SPOKEN_FORMS: Dict[str, str] = {
-    "mä": "minä", "ma": "minä", "mää": "minä", "mie": "minä", "mun": "minä", "mulla": "minä", "mulle": "minä",
-    "multa": "minä", "mua": "minä", "sä": "sinä", "sää": "sinä", "sun": "sinä", "sulla": "sinä", "sulle": "sinä",
-    "sua": "sinä", "tää": "tämä", "tän": "tämä", "tästä": "tämä", "toi": "tuo", "ton": "tuo", "noi": "nuo",
-    "oon": "olla", "oot": "olla", "ootko": "olla", "oonko": "olla", "ois": "olla", "oisko": "olla", "oo": "olla",
-    "tarviin": "tarvita", "tarvii": "tarvita", "tarttis": "tarvita", "tartte": "tarvita", "tarvis": "tarvita",
-    "haluun": "haluta", "haluisin": "haluta", "voisko": "voida", "voiks": "voida", "voinks": "voida",
-    "kirjota": "kirjoittaa", "kirjotti": "kirjoittaa", "pitäis": "pitää", "pitäiskö": "pitää", "saisko": "saada",
-    "ku": "kun", "et": "että", "eiks": "ei", "joo": "joo", "juu": "joo", "kyl": "kyllä", "jep": "joo",
-    "mis": "mikä", "mist": "mikä", "mihi": "mikä", "onks": "olla", "onksa": "olla",
-}
+from bot.spoken_finnish import SPOKEN_FORMS  # one list for the NLU and the retrieval lemmatizer
 
 _UMLAUT_FREE = str.maketrans("äöå", "aoa")
 _COMPOUND_PART = re.compile(r"\(([^)]+)\)")

@@ -72,7 +72,7 @@ if ! [ -f build/spacy/fi_blank/meta.json ]; then
   .venv-rasa/bin/python scripts/build_spacy_fi.py build/spacy/fi_blank >/dev/null 2>&1
 fi
 
-RASA_INPUTS="config.yml domain.yml $(ls nlu_data/*.yml nlu_components/*.py) requirements/rasa.lock"
+RASA_INPUTS="config.yml domain.yml $(ls nlu_data/*.yml nlu_components/*.py) bot/spoken_finnish.py requirements/rasa.lock"
 if ! fresh rasa-model $RASA_INPUTS || ! [ -f models/kainuu.tar.gz ]; then
   step "training the Rasa model"
   start=$(date +%s)

@@ -6,6 +6,7 @@ import re
 import threading
 from functools import lru_cache
 
+from bot.spoken_finnish import SPOKEN_FORMS
 from bot.text import fold, words
 
 _WORDBASE = re.compile(r"\(([^)]+)\)")
@@ -17,6 +18,8 @@ class FinnishLemmatizer:
     Each word yields all its Voikko base forms plus, for compounds, the base forms of the parts
     ("omaishoidontuesta" → omaishoidontuki, omainen, hoito, tuki). A word Voikko does not know is
     replaced by its first spelling suggestion (repairs typos and missing ä/ö), else kept as is.
+    Spoken chat words ("oon", "pitäis", "kaks") become their standard base form first
+    (bot/spoken_finnish.py): as rare tokens they would weigh like topic words in BM25.
     """
 
     def __init__(self, suggest: bool = True) -> None:
@@ -34,6 +37,8 @@ class FinnishLemmatizer:
             return self._voikko.analyze(word)
 
     def _lemmas_of_word(self, word: str, suggest: bool = True) -> tuple[str, ...]:
+        if word in SPOKEN_FORMS:
+            return (fold(SPOKEN_FORMS[word]),)
         analyses = self._analyse(word)
         if not analyses and suggest and self._suggest and len(word) > 3:
             with self._lock:

@@ -26,3 +26,15 @@ def test_search_returns_only_matching_chunks_best_first():
     assert hits and hits[0][0] == 0 and all(score > 0 for _, score in hits)
     assert [score for _, score in hits] == sorted((score for _, score in hits), reverse=True)
     assert ranker.search("", k=10) == [] and ranker.search("xyzzy", k=10) == []
+
+
+def test_spoken_words_weigh_like_their_standard_forms():
+    """A colloquial question under one document must not win on "oon" and "pitäis" alone."""
+    lemmas = shared_lemmatizer().lemmas("oon käyttäny kaks vuotta, pitäis lopettaa")
+    assert {"olla", "kaksi", "pitaa"} <= set(lemmas)
+    assert not {"oon", "kas", "pitais"} & set(lemmas)
+    texts = ["oon ollu väsyny ja pitäis päästä lääkärille", "amfetamiinin käytön lopettaminen ja päihdehoito",
+             "Olen ollut väsynyt. Pitää päästä lääkäriin.", "Olla, pitää ja olla taas."]
+    ranker = LemmaBM25Ranker(texts, shared_lemmatizer())
+    best, _score = ranker.search("oon käyttäny amfetamiinia, pitäis lopettaa", 1)[0]
+    assert best == 1
