@@ -34,7 +34,7 @@ def make_faiss_index(vectors: np.ndarray, kind: str = "flat"):
     """Inner-product FAISS index over L2-normalised vectors (so scores are cosines).
 
     ``flat`` is exact and right for thousands of chunks. For a national-scale collection
-    (hundreds of thousands of chunks) switch ``RETRIEVAL_FAISS_INDEX`` to ``hnsw`` (graph search,
+    (hundreds of thousands of chunks) build with ``python -m bot.kb index --faiss hnsw`` (graph search,
     no training) or ``ivf`` (clustered; trained here on the vectors themselves).
     """
     import faiss
