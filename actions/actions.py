@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -85,8 +87,12 @@ class ActionAnswerService(Action):
         else:
             result = result or _search(tracker)
             settings = services.settings
+            # A turn the NLU reads as content-free ("that one thing") is never answered outright: the
+            # search can only guess its topic, so the resident chooses among the candidates instead.
+            vague = (tracker.latest_message.get("intent") or {}).get("name") == "vague"
+            answer_threshold = math.inf if vague else settings.answer_threshold
             reply = reply_to_service_question(result, services.texts, lang, int(tracker.get_slot("failed_attempts") or 0),
-                                              settings.answer_threshold, settings.clarify_threshold)
+                                              answer_threshold, settings.clarify_threshold)
         _send(dispatcher, reply)
         events = [SlotSet("failed_attempts", float(reply.failed_attempts))]
         if reply.sources and reply.decision == "answer":

@@ -17,7 +17,9 @@ class Embedder:
     With ``int8`` the model's linear layers run as dynamically quantised int8 (PyTorch's
     ``quantize_dynamic``): on two CPU cores that embeds about three times faster with the same
     routing quality (docs/retrieval.md). Vectors of the two modes are never mixed: the mode is part
-    of `stamp`, so an index built in the other mode is re-embedded.
+    of `stamp`, so an index built in the other mode is re-embedded. In int8 mode texts are embedded
+    one at a time: the activations' int8 scale is set per input tensor, so in a batch a text's vector
+    would depend on its neighbours, and an incremental re-index would differ from a full build.
     """
 
     def __init__(self, model_dir: Path, threads: int = 2, int8: bool = False) -> None:
@@ -60,9 +62,8 @@ class Embedder:
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
         with self._lock:  # one encode at a time: two cores are shared by every request
-            vectors = self.model.encode(
-                texts, prompt_name=prompt_name, normalize_embeddings=True, batch_size=32, show_progress_bar=False
-            )
+            vectors = self.model.encode(texts, prompt_name=prompt_name, normalize_embeddings=True,
+                                        batch_size=1 if self.int8 else 32, show_progress_bar=False)
         return np.asarray(vectors, dtype=np.float32)
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:

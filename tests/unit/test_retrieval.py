@@ -68,3 +68,17 @@ def test_an_index_from_another_embedding_mode_is_reported(real_index_dir, caplog
         other_mode = Embedder(settings.embedding_model_dir, settings.torch_threads, int8=not settings.embedding_int8)
         HybridRetriever(artifact, other_mode, shared_lemmatizer())
     assert any("rebuild it with `python -m bot.kb index`" in r.getMessage() for r in caplog.records)
+
+
+def test_a_passage_vector_does_not_depend_on_the_other_passages_embedded_with_it():
+    """An incremental re-index embeds only changed documents; it must give the vectors a full build gives."""
+    import numpy as np
+
+    from bot.retrieval.embedder import Embedder
+    from bot.settings import get_settings
+
+    embedder = Embedder.from_settings(get_settings())
+    text = "Hammashoito: hammaslääkäri, suuhygienisti ja hammastarkastus."
+    alone = embedder.encode_passages([text])[0]
+    with_others = embedder.encode_passages(["lyhyt", text, "pitkä teksti " * 60])[1]
+    assert np.allclose(alone, with_others, atol=1e-5)
