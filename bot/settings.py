@@ -52,8 +52,8 @@ class Settings(BaseSettings):
     )
     torch_threads: int = Field(2, description="CPU threads for the embedding model.")
     embedding_int8: bool = Field(
-        True, description="Run the embedding model with int8 linear layers: about 3x faster on two CPU cores, "
-                          "routing quality unchanged within a query (docs/retrieval.md). Changing it re-embeds the index."
+        True, description="Run the embedding model with int8 linear layers: queries embed about twice as fast on two CPU "
+                          "cores, same routing ranks (docs/retrieval.md). Changing it re-embeds the index."
     )
     retention_days: int = Field(90, description="Days the event log and conversation history are kept.")
     store_transcripts: bool = Field(

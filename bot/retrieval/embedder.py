@@ -15,8 +15,8 @@ class Embedder:
     """Encodes queries and passages with e5's ``query:`` / ``passage:`` prompts; loads on first use.
 
     With ``int8`` the model's linear layers run as dynamically quantised int8 (PyTorch's
-    ``quantize_dynamic``): on two CPU cores that embeds about three times faster with the same
-    routing quality (docs/retrieval.md). Vectors of the two modes are never mixed: the mode is part
+    ``quantize_dynamic``): on two CPU cores a query embeds about twice as fast, with the same
+    routing ranks (docs/retrieval.md). Vectors of the two modes are never mixed: the mode is part
     of `stamp`, so an index built in the other mode is re-embedded. In int8 mode texts are embedded
     one at a time: the activations' int8 scale is set per input tensor, so in a batch a text's vector
     would depend on its neighbours, and an incremental re-index would differ from a full build.
