@@ -18,6 +18,19 @@ _STEMS = {
     "suomussalm": "Suomussalmi",
 }
 assert set(_STEMS.values()) == set(MUNICIPALITIES)
+# Villages and centres residents name instead of their municipality ("mökillä Vuokatissa"), and the
+# Swedish name of Kajaani. Folded stems as above; each place lies in exactly one municipality.
+_PLACE_STEMS = {
+    "kajana": "Kajaani",          # Swedish: i Kajana, Kajanas
+    "vuolijo": "Kajaani",         # Vuolijoki joined Kajaani in 2007
+    "otanma": "Kajaani",          # Otanmäki, Otanmäen, Otanmäessä
+    "vuokat": "Sotkamo",
+    "kontioma": "Paltamo",
+    "ukkohall": "Hyrynsalmi",
+    "lentiir": "Kuhmo",
+    "ammansaar": "Suomussalmi",   # the centre of Suomussalmi
+    "hossa": "Suomussalmi",
+}
 
 
 def municipality_of_word(word: str) -> str | None:
@@ -25,6 +38,9 @@ def municipality_of_word(word: str) -> str | None:
     for stem, name in _STEMS.items():
         # "kuhmolainen" and "kajaanilaiset" name people of the town: still the municipality
         if folded.startswith(stem) and len(folded) - len(stem) <= 12:
+            return name
+    for stem, name in _PLACE_STEMS.items():
+        if folded.startswith(stem) and len(folded) - len(stem) <= 6:
             return name
     return None
 

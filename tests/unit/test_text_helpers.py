@@ -13,6 +13,16 @@ def test_municipality_in_any_inflected_form(text, expected):
     assert find_municipality(f"tarvitsen apua {text}") == expected
 
 
+@pytest.mark.parametrize("text,expected", [
+    ("mökillä Vuokatissa", "Sotkamo"), ("asun Vuolijoella", "Kajaani"), ("Otanmäen kylällä", "Kajaani"),
+    ("Kontiomäeltä", "Paltamo"), ("Ämmänsaaressa", "Suomussalmi"), ("Hossaan lomalle", "Suomussalmi"),
+    ("Ukkohallalla", "Hyrynsalmi"), ("Lentiiran kylässä", "Kuhmo"), ("tandläkare i Kajana", "Kajaani"),
+    ("vuokraan asunnon", None), ("hossu", None),
+])
+def test_villages_and_the_swedish_name_lead_to_their_municipality(text, expected):
+    assert find_municipality(text) == expected
+
+
 @pytest.mark.parametrize("text,lang", [
     ("missä on lähin terveysasema", "fi"), ("en jaksa enää", "fi"), ("hur bokar jag tid till tandläkaren", "sv"),
     ("where can I get a flu vaccine", "en"), ("hammaslaakari kajaanissa", "fi"), ("", "fi"),
