@@ -10,6 +10,11 @@ from bot.spoken_finnish import SPOKEN_FORMS
 from bot.text import fold, words
 
 _WORDBASE = re.compile(r"\(([^)]+)\)")
+# "päihde- ja riippuvuuspalvelut", "sosiaali-, terveys- tai pelastustoimi": the first words borrow the
+# last word's head, so the text also means "päihdepalvelut" and "sosiaalitoimi".
+_SHARED_HEAD = re.compile(r"((?:[^\W\d_]+-,?\s+)+)(?:ja|tai|sekä|eli|och|eller)\s+([^\W\d_]+)", re.IGNORECASE)
+_FRAGMENT = re.compile(r"([^\W\d_]+)-")
+_SEGMENT = re.compile(r"\+([^+(]+)\(([^)]*)\)")
 
 
 class FinnishLemmatizer:
@@ -72,6 +77,32 @@ class FinnishLemmatizer:
         """'laakari kuhmossa' -> 'lääkäri kuhmossa': the embedding model reads the real word far better."""
         return re.sub(r"\w+", lambda m: self._restored(m.group(0)), text)
 
+    def _compound_heads(self, word: str) -> tuple[str, ...]:
+        """The base forms of the last part of a compound ("riippuvuuspalveluihin" → palvelu); none for a simple word."""
+        heads = []
+        for analysis in self._analyse(word):
+            # "+riippu(riippua)+vu(+a)+us(+us)+palvel(palvella)+u(+u)": roots, then derivational endings
+            segments = _SEGMENT.findall(analysis.get("WORDBASES", ""))
+            roots = [i for i, (_, base) in enumerate(segments) if not base.startswith("+")]
+            if len(roots) >= 2:
+                head = "".join(surface for surface, _ in segments[roots[-1]:])
+                if analysis.get("BASEFORM", "").endswith(head):
+                    heads.append(fold(head))
+        return tuple(dict.fromkeys(heads))
+
+    def shared_head_compounds(self, text: str) -> list[str]:
+        """Folded lemmas of the compounds a hyphen leaves implicit: "päihde- ja riippuvuuspalvelut" → paihdepalvelu.
+
+        Titles and summaries write services this way, and residents then ask for "päihdepalvelut":
+        without the implicit compound BM25 sees only the part "päihde".
+        """
+        compounds: list[str] = []
+        for match in _SHARED_HEAD.finditer(text):
+            heads = self._compound_heads(match.group(2).lower())
+            for fragment in _FRAGMENT.findall(match.group(1)):
+                compounds.extend(fold(fragment) + head for head in heads)
+        return compounds
+
     def lemmas(self, text: str, suggest: bool = True) -> list[str]:
         """Lemma tokens; `suggest=False` for non-Finnish text, where Finnish "corrections" are noise."""
         lemmas_of = self._cached if suggest else self._cached_plain
@@ -80,6 +111,8 @@ class FinnishLemmatizer:
             for part in word.split("-"):
                 if part:
                     tokens.extend(lemmas_of(part.lower()))
+        if "-" in text:
+            tokens.extend(self.shared_head_compounds(text))
         return tokens
 
 

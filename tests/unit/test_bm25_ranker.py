@@ -38,3 +38,16 @@ def test_spoken_words_weigh_like_their_standard_forms():
     ranker = LemmaBM25Ranker(texts, shared_lemmatizer())
     best, _score = ranker.search("oon käyttäny amfetamiinia, pitäis lopettaa", 1)[0]
     assert best == 1
+
+
+def test_a_hyphen_shared_head_makes_the_implicit_compound():
+    """"päihde- ja riippuvuuspalvelut" also means "päihdepalvelut", which is what residents type."""
+    lemmatizer = shared_lemmatizer()
+    assert "paihdepalvelu" in lemmatizer.lemmas("Aikuisten päihde- ja riippuvuuspalvelut")
+    assert {"sosiaalitoimi", "terveystoimi"} <= set(lemmatizer.lemmas("sosiaali-, terveys- tai pelastustoimeen"))
+    assert lemmatizer.shared_head_compounds("hammas- ja suuhygienistit") == ["hammashygienisti"]
+    assert lemmatizer.shared_head_compounds("lasten- ja nuorten") == []  # no compound after the conjunction
+    assert lemmatizer.shared_head_compounds("alku-ja loppu") == []
+    texts = TEXTS + ["Nuorten mielenterveys- ja päihdepalvelut", "Aikuisten päihde- ja riippuvuuspalvelut"]
+    ranker = LemmaBM25Ranker(texts, lemmatizer)
+    assert ranker.scores(["paihdepalvelu"])[len(TEXTS) + 1] > 0  # the adults' page matches the whole word
