@@ -173,7 +173,7 @@ class ActionChangeLanguage(Action):
         asked = ("sv" if any(w in text for w in ("svensk", "ruotsi", "swedish")) else
                  "en" if any(w in text for w in ("engl", "engelsk")) else
                  "fi" if any(w in text for w in ("suomi", "suome", "finsk", "finnish")) else _lang(tracker))
-        _send(dispatcher, Reply(decision="answer", messages=[{"text": get_services().texts.get("language-switched", asked)}]))
+        _send(dispatcher, Reply(decision="smalltalk", messages=[{"text": get_services().texts.get("language-switched", asked)}]))
         return [SlotSet("lang", asked)]
 
 

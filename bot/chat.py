@@ -143,10 +143,12 @@ class ChatService:
             result.decision, result.reason = "fallback", "technical_error"
             result.messages.append({"type": "text", "text": self.texts.get("service-unavailable", result.lang)})
             return
+        decided = False
         for output in outputs:
             custom = output.get("custom") or {}
             kind = custom.get("kind")
             if kind == "meta":
+                decided = True
                 result.decision = custom.get("decision") or result.decision
                 result.reason = custom.get("reason")
                 result.sources = custom.get("sources") or []
@@ -162,3 +164,8 @@ class ChatService:
                 widget_message = _to_widget(output)
                 if widget_message:
                     result.messages.append(widget_message)
+        if not decided:
+            # Only Rasa's own responses (greeting, thanks, goodbye, "I am a bot", restart) come without a
+            # decision: every turn about a service goes through an action that sends one. Logging these as
+            # answers would count a "hi" as a settled service matter in the staff console.
+            result.decision = "smalltalk"

@@ -40,7 +40,7 @@ EXPORT_COLUMNS: list[tuple[str, pa.DataType, str]] = [
     ("municipality", pa.string(), "Municipality named in the message, empty if none."),
     ("intent", pa.string(), "NLU intent."),
     ("intent_confidence", pa.float64(), "NLU confidence 0–1."),
-    ("decision", pa.string(), "answer, clarify, fallback, decline, handoff, emergency or crisis."),
+    ("decision", pa.string(), "answer, clarify, fallback, decline, handoff, emergency, crisis or smalltalk."),
     ("decision_label", pa.string(), "The decision in Finnish."),
     ("unresolved", pa.bool_(), "True when the bot did not settle the matter (see the definition)."),
     ("reason", pa.string(), "Why unresolved: a staff member's correction if any, else the logged reason."),

@@ -14,6 +14,7 @@ DECISIONS: dict[str, str] = {
     "handoff": "Ohjattu ihmiselle",
     "emergency": "Hätätilanne (112)",
     "crisis": "Kriisi (112 ja kriisipuhelin)",
+    "smalltalk": "Keskustelu (tervehdys, kiitos, kielen vaihto)",
 }
 
 # Why a turn was unresolved. `out_of_scope` always carries its kind: out_of_scope:medical_advice.

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-Decision = Literal["answer", "clarify", "fallback", "handoff", "emergency", "crisis", "decline"]
+Decision = Literal["answer", "clarify", "fallback", "handoff", "emergency", "crisis", "decline", "smalltalk"]
 SESSION_ID = r"^[A-Za-z0-9_-]{8,64}$"
 
 

@@ -72,7 +72,7 @@ def resident(stack) -> Resident:
 
 
 def test_emergency_in_the_middle_of_a_service_conversation(stack, resident):
-    assert resident.says("moi vaan")["decision"] == "answer"
+    assert resident.says("moi vaan")["decision"] == "smalltalk"
     memory = resident.says("mistä saa apua kun äidin muisti pätkii")
     assert memory["decision"] == "answer" and card_ids(memory) == ["muistipoliklinikka"]
 
@@ -111,7 +111,7 @@ def test_crisis_gets_the_crisis_lines_and_the_conversation_goes_on(stack, reside
     assert rasa_user_texts(stack, resident.session) == []  # the crisis never reached NLU or retrieval
 
     follow_up = resident.says("kiitti paljon tästä")
-    assert follow_up["decision"] == "answer" and follow_up["messages"]
+    assert follow_up["decision"] == "smalltalk" and follow_up["messages"]
 
 
 HETU_AND_PHONE = "mun hetu on 131052-308T ja puh 040 765 4321, miten haen kotihoitoa isälle"
@@ -131,7 +131,8 @@ def test_personal_data_is_neither_echoed_nor_passed_on(stack, resident, text, se
     stored = json.dumps(resident.history(), ensure_ascii=False) + json.dumps(rasa_user_texts(stack, resident.session),
                                                                                ensure_ascii=False)
     assert not [s for s in secrets if s in stored]
-    assert resident.says("kiitti paljon tästä")["decision"] == "answer"  # and the conversation goes on
+    thanks = resident.says("kiitti paljon tästä")  # and the conversation goes on
+    assert thanks["messages"] and thanks["decision"] in ("answer", "smalltalk")  # feedback on the card, or thanks
 
 
 def test_personal_data_does_not_spoil_the_answer(resident):
