@@ -69,6 +69,12 @@ class DenseRanker:
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
 
 
+# What a resident wants to know about a service, not which service: folded Voikko base forms.
+CONTACT_LEMMAS = frozenset({"puhelinnumero", "numero", "puhelin", "yhteystieto", "aukioloaika", "aukiolo", "auki",
+                            "osoite", "sijainti", "sahkoposti", "yhteys"})
+CONTACT_WEIGHT = 0.25
+
+
 class LemmaBM25Ranker:
     """BM25 (rank-bm25's Okapi) over Voikko lemmas; only chunks with a positive score are returned.
 
@@ -99,11 +105,16 @@ class LemmaBM25Ranker:
         self.weights = csc_matrix((weights, (rows, cols)), shape=(len(corpus), len(self.vocabulary)))
 
     def scores(self, tokens: list[str]) -> np.ndarray:
-        """Every chunk's score; a term repeated in the query counts again, as in rank-bm25."""
+        """Every chunk's score; a term repeated in the query counts again, as in rank-bm25.
+
+        Contact words (`CONTACT_LEMMAS`) count for `CONTACT_WEIGHT` only: "neuvolan puhelinnumero"
+        asks for the maternity clinic, and a short keyword chunk about phone numbers must not win it.
+        """
         columns = [self.vocabulary[t] for t in tokens if t in self.vocabulary]
         if not columns:
             return np.zeros(self.weights.shape[0])
-        return np.asarray(self.weights[:, columns].sum(axis=1)).ravel()
+        weights = np.array([CONTACT_WEIGHT if t in CONTACT_LEMMAS else 1.0 for t in tokens if t in self.vocabulary])
+        return np.asarray(self.weights[:, columns] @ weights).ravel()
 
     def search(self, query: str, k: int, lang: str = "fi") -> list[tuple[int, float]]:
         tokens = self.lemmatizer.lemmas(query, suggest=lang == "fi")

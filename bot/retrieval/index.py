@@ -24,10 +24,13 @@ import numpy as np
 from bot.kb.documents import ANSWER_TYPES, Document
 from bot.retrieval.embedder import Embedder
 
-CHUNKER_VERSION = "5"
+CHUNKER_VERSION = "6"
 CARD_FIELDS = ("id", "title", "title_sv", "title_en", "type", "summary", "summary_sv", "summary_en", "audience",
                "municipalities", "url", "catalogue", "how_to_access", "keywords", "related", "updated")
 MAX_CHUNK_CHARS = 900
+# Keywords are indexed a few at a time: in one long list, BM25's length normalisation and the
+# blurred embedding buried the one phrase a resident typed ("psykiatrinen sairaanhoitaja").
+KEYWORDS_PER_CHUNK = 3
 KEEP_BUILDS = 2
 
 
@@ -35,16 +38,17 @@ KEEP_BUILDS = 2
 class Chunk:
     doc_id: str
     text: str
-    kind: str = "text"   # "question": a resident question from the front matter, indexed on its own
+    kind: str = "text"   # "question" or "keywords": resident words from the front matter, indexed on their own
 
 
 def chunk_document(doc: Document) -> list[Chunk]:
-    """A head chunk (title, summary, keywords), one chunk per body section (split if long) and one per question."""
-    # Title and summary, and separately the words residents use: a long keyword list would blur
-    # the summary's embedding, while on its own it is what lexical matching needs.
+    """A head chunk (title and summary), keyword chunks, a Swedish and an English chunk, one chunk per
+    body section (split if long) and one per resident question."""
+    # Title and summary, and separately the words residents use: keywords would blur the summary's
+    # embedding, while on their own they are what lexical matching needs.
     chunks = [Chunk(doc.id, f"{doc.title}. {doc.summary}")]
-    if doc.keywords:
-        chunks.append(Chunk(doc.id, f"{doc.title}: {'; '.join(doc.keywords)}"))
+    chunks.extend(Chunk(doc.id, "; ".join(doc.keywords[i:i + KEYWORDS_PER_CHUNK]), "keywords")
+                  for i in range(0, len(doc.keywords), KEYWORDS_PER_CHUNK))
     for lang in ("sv", "en"):  # residents also write in Swedish and English
         keywords = "; ".join(str(k) for k in doc.meta.get(f"keywords_{lang}") or [])
         title, summary = doc.meta.get(f"title_{lang}"), doc.meta.get(f"summary_{lang}")
@@ -117,8 +121,7 @@ def build_index(docs: list[Document], embedder: Embedder, root: Path, faiss_kind
         else:
             to_embed.append((len(parts), doc_chunks))
             parts.append(None)
-    texts = [c.text for _, group in to_embed for c in group]
-    fresh = embedder.encode_passages(texts)
+    fresh = embedder.encode_passages([c.text for _, group in to_embed for c in group])
     offset = 0
     for slot, group in to_embed:
         parts[slot] = fresh[offset : offset + len(group)]
@@ -137,8 +140,8 @@ def build_index(docs: list[Document], embedder: Embedder, root: Path, faiss_kind
     stats = {
         "documents": len(active),
         "chunks": len(chunks),
-        "embedded_chunks": len(texts),
-        "reused_chunks": len(chunks) - len(texts),
+        "embedded_chunks": len(fresh),
+        "reused_chunks": len(chunks) - len(fresh),
         "seconds": round(time.perf_counter() - started, 2),
     }
     manifest = {"build_id": build_id, "created": build_id, "stamp": stamp, "faiss": faiss_kind,

@@ -33,7 +33,7 @@ CANDIDATES_PER_RANKER = 400
 CHUNK_WEIGHTS = (1.0, 0.5, 0.25)
 MAX_QUERY_CHARS = 1000
 RRF_K = 60
-MUNICIPALITY_BONUS = 0.004          # breaks near-ties in favour of the resident's own municipality
+MUNICIPALITY_BONUS = 0.004          # favours the pages of the municipality the message names
 # Lemma BM25 is built for Finnish; for Swedish and English queries the dense model carries more weight.
 RANKER_WEIGHTS = {"fi": {"dense": 1.0, "bm25": 1.0, "char": 1.0},
                   "other": {"dense": 2.0, "bm25": 0.5, "char": 1.0}}
@@ -112,7 +112,8 @@ class HybridRetriever:
 
     def search(self, query: str, municipality: str | None = None, k: int = 5) -> RetrievalResult:
         text = clean(query)[:MAX_QUERY_CHARS]
-        municipality = municipality or find_municipality(text)
+        named = find_municipality(text)
+        municipality = municipality or named
         result = RetrievalResult(query=text, municipality=municipality, build_id=self.artifact.build_id)
         if not any(ch.isalnum() for ch in text) or not self.artifact.chunks:
             return result
@@ -131,7 +132,10 @@ class HybridRetriever:
         dense_scores = best_chunk[self.dense.name]
         fused = reciprocal_rank_fusion(rankings, k=RRF_K, weights=RANKER_WEIGHTS["fi" if lang == "fi" else "other"])
         documents = self.artifact.documents
-        if municipality:
+        if municipality and municipality == named:
+            # Only a place named in this message favours its pages; one remembered from an earlier turn
+            # ("entäs neuvolan puhelinnumero" after Hyrynsalmi's health station) still keeps other towns'
+            # pages behind, but the question's topic may be county-wide.
             for doc_id in fused:
                 if municipality in places_of(documents[doc_id]):
                     fused[doc_id] += MUNICIPALITY_BONUS

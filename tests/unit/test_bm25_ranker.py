@@ -51,3 +51,10 @@ def test_a_hyphen_shared_head_makes_the_implicit_compound():
     texts = TEXTS + ["Nuorten mielenterveys- ja päihdepalvelut", "Aikuisten päihde- ja riippuvuuspalvelut"]
     ranker = LemmaBM25Ranker(texts, lemmatizer)
     assert ranker.scores(["paihdepalvelu"])[len(TEXTS) + 1] > 0  # the adults' page matches the whole word
+
+
+def test_contact_words_weigh_less_than_the_service_they_are_about():
+    texts = TEXTS + ["puhelinnumerot; mistä löydän puhelinnumeron; aukioloajat"]
+    ranker = LemmaBM25Ranker(texts, shared_lemmatizer())
+    best, _score = ranker.search("neuvolan puhelinnumero", 1)[0]
+    assert texts[best].startswith("Neuvola")

@@ -44,6 +44,13 @@ def test_municipality_in_any_form_favours_its_own_document(retriever):
         assert retriever.search(query).top.doc_id == doc_id
 
 
+def test_a_remembered_municipality_filters_but_does_not_take_over_the_topic(retriever):
+    """After Hyrynsalmi's health station, "and the maternity clinic's number?" is about the county's neuvola."""
+    follow_up = retriever.search("entäs neuvolan puhelinnumero", municipality="Hyrynsalmi")
+    assert follow_up.top.doc_id == "neuvola"
+    assert not [h for h in follow_up.hits if h.doc_id.startswith("terveysasema-") and h.doc_id != "terveysasema-hyrynsalmi"]
+
+
 def test_missing_umlauts_are_restored_and_spoken_forms_left_alone():
     from bot.retrieval.lemmatizer import FinnishLemmatizer
 
@@ -82,3 +89,14 @@ def test_a_passage_vector_does_not_depend_on_the_other_passages_embedded_with_it
     alone = embedder.encode_passages([text])[0]
     with_others = embedder.encode_passages(["lyhyt", text, "pitkä teksti " * 60])[1]
     assert np.allclose(alone, with_others, atol=1e-5)
+
+
+
+def test_keywords_are_indexed_a_few_at_a_time(retriever):
+    """A phrase among twenty keywords is found: the short chunk is not buried by BM25's length normalisation."""
+    hybrid = retriever.retriever()
+    keyword_chunks = [i for i, c in enumerate(hybrid.artifact.chunks) if c.kind == "keywords"]
+    assert keyword_chunks and all(len(hybrid.artifact.chunks[i].text.split("; ")) <= 3 for i in keyword_chunks)
+    bm25 = next(r for r in hybrid.rankers if r.name == "bm25")
+    best, _score = bm25.search("katkaisuhoito", 1)[0]
+    assert best in keyword_chunks and "katkaisuhoito" in hybrid.artifact.chunks[best].text
