@@ -91,7 +91,6 @@ def test_a_passage_vector_does_not_depend_on_the_other_passages_embedded_with_it
     assert np.allclose(alone, with_others, atol=1e-5)
 
 
-
 def test_keywords_are_indexed_a_few_at_a_time(retriever):
     """A phrase among twenty keywords is found: the short chunk is not buried by BM25's length normalisation."""
     hybrid = retriever.retriever()
