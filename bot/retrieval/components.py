@@ -110,11 +110,11 @@ class LemmaBM25Ranker:
         Contact words (`CONTACT_LEMMAS`) count for `CONTACT_WEIGHT` only: "neuvolan puhelinnumero"
         asks for the maternity clinic, and a short keyword chunk about phone numbers must not win it.
         """
-        columns = [self.vocabulary[t] for t in tokens if t in self.vocabulary]
-        if not columns:
+        known = [t for t in tokens if t in self.vocabulary]
+        if not known:
             return np.zeros(self.weights.shape[0])
-        weights = np.array([CONTACT_WEIGHT if t in CONTACT_LEMMAS else 1.0 for t in tokens if t in self.vocabulary])
-        return np.asarray(self.weights[:, columns] @ weights).ravel()
+        weights = np.array([CONTACT_WEIGHT if t in CONTACT_LEMMAS else 1.0 for t in known])
+        return np.asarray(self.weights[:, [self.vocabulary[t] for t in known]] @ weights).ravel()
 
     def search(self, query: str, k: int, lang: str = "fi") -> list[tuple[int, float]]:
         tokens = self.lemmatizer.lemmas(query, suggest=lang == "fi")

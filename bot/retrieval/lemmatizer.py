@@ -9,12 +9,21 @@ from functools import lru_cache
 from bot.spoken_finnish import SPOKEN_FORMS
 from bot.text import fold, words
 
-_WORDBASE = re.compile(r"\(([^)]+)\)")
 # "päihde- ja riippuvuuspalvelut", "sosiaali-, terveys- tai pelastustoimi": the first words borrow the
 # last word's head, so the text also means "päihdepalvelut" and "sosiaalitoimi".
 _SHARED_HEAD = re.compile(r"((?:[^\W\d_]+-,?\s+)+)(?:ja|tai|sekä|eli|och|eller)\s+([^\W\d_]+)", re.IGNORECASE)
 _FRAGMENT = re.compile(r"([^\W\d_]+)-")
+# Voikko's WORDBASES, "+riippu(riippua)+vu(+a)+us(+us)+palvel(palvella)+u(+u)": (surface, base) segments;
+# a base starting with "+" is a derivational ending, any other is a root (a compound part).
 _SEGMENT = re.compile(r"\+([^+(]+)\(([^)]*)\)")
+
+
+def _segments(analysis: dict) -> list[tuple[str, str]]:
+    return _SEGMENT.findall(analysis.get("WORDBASES", ""))
+
+
+def _is_root(base: str) -> bool:
+    return bool(base) and not base.startswith("+")
 
 
 class FinnishLemmatizer:
@@ -36,6 +45,7 @@ class FinnishLemmatizer:
         self._cached = lru_cache(maxsize=200_000)(self._lemmas_of_word)
         self._restored = lru_cache(maxsize=50_000)(self._umlauts_restored)
         self._cached_plain = lru_cache(maxsize=200_000)(lambda word: self._lemmas_of_word(word, suggest=False))
+        self._heads = lru_cache(maxsize=50_000)(self._compound_heads)
 
     def _analyse(self, word: str) -> list[dict]:
         with self._lock:
@@ -57,7 +67,7 @@ class FinnishLemmatizer:
             base = analysis.get("BASEFORM")
             if base:
                 lemmas.append(fold(base))
-            parts = [p for p in _WORDBASE.findall(analysis.get("WORDBASES", "")) if not p.startswith("+")]
+            parts = [base for _, base in _segments(analysis) if _is_root(base)]
             if len(parts) >= 2:
                 lemmas.extend(fold(p) for p in parts)
         return tuple(dict.fromkeys(lemmas))
@@ -81,10 +91,9 @@ class FinnishLemmatizer:
         """The base forms of the last part of a compound ("riippuvuuspalveluihin" → palvelu); none for a simple word."""
         heads = []
         for analysis in self._analyse(word):
-            # "+riippu(riippua)+vu(+a)+us(+us)+palvel(palvella)+u(+u)": roots, then derivational endings
-            segments = _SEGMENT.findall(analysis.get("WORDBASES", ""))
-            roots = [i for i, (_, base) in enumerate(segments) if not base.startswith("+")]
-            if len(roots) >= 2:
+            segments = _segments(analysis)
+            roots = [i for i, (_, base) in enumerate(segments) if _is_root(base)]
+            if len(roots) >= 2:  # the head is the last root with its derivational endings
                 head = "".join(surface for surface, _ in segments[roots[-1]:])
                 if analysis.get("BASEFORM", "").endswith(head):
                     heads.append(fold(head))
@@ -98,7 +107,7 @@ class FinnishLemmatizer:
         """
         compounds: list[str] = []
         for match in _SHARED_HEAD.finditer(text):
-            heads = self._compound_heads(match.group(2).lower())
+            heads = self._heads(match.group(2).lower())
             for fragment in _FRAGMENT.findall(match.group(1)):
                 compounds.extend(fold(fragment) + head for head in heads)
         return compounds
