@@ -62,7 +62,9 @@ def measure(docs: list[Document], queries: list[str], embedder: Embedder) -> dic
         latencies.sort()
         return {"documents": stats["documents"], "chunks": stats["chunks"], "build_s": round(build_s, 1),
                 "p50_ms": round(latencies[len(latencies) // 2], 1), "p95_ms": round(latencies[int(len(latencies) * 0.95)], 1),
-                "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+                "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                # the embedding worker processes of a large build (each holds its own copy of the model)
+                "worker_max_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)}
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -84,7 +86,8 @@ def main() -> int:
                   **measure(corpus, queries, embedder)}
         results.append(result)
         print(f"{size:>6}: {result['documents']} docs, {result['chunks']} chunks, build {result['build_s']} s, "
-              f"query p50 {result['p50_ms']} ms p95 {result['p95_ms']} ms, max RSS {result['max_rss_mb']} MB", flush=True)
+              f"query p50 {result['p50_ms']} ms p95 {result['p95_ms']} ms, max RSS {result['max_rss_mb']} MB "
+              f"(embedding workers {result['worker_max_rss_mb']} MB each)", flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2), encoding="utf-8")
     return 0

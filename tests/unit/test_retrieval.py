@@ -91,6 +91,32 @@ def test_a_passage_vector_does_not_depend_on_the_other_passages_embedded_with_it
     assert np.allclose(alone, with_others, atol=1e-5)
 
 
+def test_a_large_batch_embedded_in_worker_processes_gives_the_same_vectors(monkeypatch):
+    """A full build splits the texts between processes; an incremental one embeds here. Both must agree."""
+    import numpy as np
+
+    from bot.retrieval import embedder as embedder_module
+    from bot.settings import get_settings
+
+    embedder = embedder_module.Embedder.from_settings(get_settings())
+    assert embedder.int8 and embedder.threads > 1, "the parallel path is for the int8 default on several cores"
+    texts = [f"Palvelu {i}: hammashoito, neuvola ja kotihoito {'lisää ' * i}" for i in range(7)]
+    here = embedder._encode(texts, "document")
+    monkeypatch.setattr(embedder_module, "PARALLEL_MIN_TEXTS", 5)
+    monkeypatch.setattr(embedder_module, "PARALLEL_SLICE", 2)
+    encode_here = embedder_module.Embedder._encode
+    calls_here = []
+
+    def counted(self, *args):
+        calls_here.append(args)
+        return encode_here(self, *args)
+
+    monkeypatch.setattr(embedder_module.Embedder, "_encode", counted)
+    in_workers = embedder.encode_passages(texts)
+    assert not calls_here, "the texts were embedded in this process, not in the workers"
+    assert np.array_equal(here, in_workers)
+
+
 def test_keywords_are_indexed_a_few_at_a_time(retriever):
     """A phrase among twenty keywords is found: the short chunk is not buried by BM25's length normalisation."""
     hybrid = retriever.retriever()
