@@ -48,11 +48,12 @@ LIST_FIELDS = ("audience", "catalogue", "keywords", "keywords_sv", "keywords_en"
 # Lists whose entries may contain commas (whole sentences): one entry per line in the form.
 LINE_LIST_FIELDS = ("questions",)
 REQUIRED = frozenset({"title", "summary", "audience", "url", "catalogue", "updated", "keywords", "how_to_access"})
-EDITABLE_FIELDS = (*TEXT_FIELDS, *LIST_FIELDS, *LINE_LIST_FIELDS, "municipalities", "status")
+EDITABLE_FIELDS = (*TEXT_FIELDS, *LIST_FIELDS, *LINE_LIST_FIELDS, "ages", "municipalities", "status")
+AGE_FIELD = re.compile(r"^\s*(\d{1,3})\s*(?:[-–—]\s*(\d{1,3})?\s*)?$")
 FIELD_LABELS = {
     "id": "Tunnus", "title": "Otsikko", "title_sv": "Otsikko ruotsiksi", "title_en": "Otsikko englanniksi",
     "summary": "Tiivistelmä", "summary_sv": "Tiivistelmä ruotsiksi", "summary_en": "Tiivistelmä englanniksi",
-    "audience": "Kenelle", "municipalities": "Kunnat", "url": "Verkkosivu", "catalogue": "Palveluluettelon tunnukset",
+    "audience": "Kenelle", "ages": "Ikä (vuotta)", "municipalities": "Kunnat", "url": "Verkkosivu", "catalogue": "Palveluluettelon tunnukset",
     "updated": "Tarkistettu", "keywords": "Hakusanat", "keywords_sv": "Hakusanat ruotsiksi",
     "keywords_en": "Hakusanat englanniksi", "how_to_access": "Näin pääset palveluun", "related": "Liittyvät dokumentit",
     "questions": "Asukkaiden kysymyksiä", "status": "Tila", "body": "Teksti", "type": "Tyyppi",
@@ -68,6 +69,7 @@ MESSAGES_FI = (
     (r"unknown catalogue ID '(.*?)'", "Tuntematon palveluluettelon tunnus: {0}."),
     (r"'url' must start with https://", "Osoitteen pitää alkaa https://"),
     (r"'summary' is longer than 600", "Tiivistelmä on yli 600 merkkiä: pidä se 2–3 virkkeessä."),
+    (r"'ages' must be", "Anna ikä vuosina muodossa 13–17 tai 18– (0–120), tai jätä tyhjäksi."),
     (r"'status' must be", "Tilan pitää olla käytössä tai poistettu käytöstä."),
     (r"the body is empty", "Teksti puuttuu: kirjoita vastausteksti."),
     (r"'updated' must be a date", "Anna päivämäärä muodossa VVVV-KK-PP."),
@@ -176,9 +178,30 @@ def form_fields(doc: Document) -> dict:
     for key in LINE_LIST_FIELDS:
         items = meta.get(key)
         values[key] = "\n".join(str(i) for i in items) if isinstance(items, list) else str(items or "")
+    values["ages"] = age_field_value(meta.get("ages"))
     values["municipalities"] = doc.municipalities
     values["status"] = "retired" if not doc.active else "active"
     return values
+
+
+def age_field_value(ages) -> str:
+    """[13, 17] → "13–17", [18] → "18–"; anything else as written, for the validator to name."""
+    if isinstance(ages, list) and len(ages) in (1, 2):
+        return f"{ages[0]}–{ages[1]}" if len(ages) == 2 else f"{ages[0]}–"
+    return "" if ages is None else str(ages)
+
+
+def parse_age_field(text: str):
+    """The form's "13–17", "18–" or "18" as front matter ([13, 17], [18]); None when empty. Other text is
+    returned as written, so the validator reports it on the field instead of it being dropped silently."""
+    text = str(text or "").strip()
+    if not text:
+        return None
+    match = AGE_FIELD.match(text)
+    if not match:
+        return text
+    low, high = match.groups()
+    return [int(low), int(high)] if high else [int(low)]
 
 
 def translate(problem: ParseProblem) -> str:
@@ -313,6 +336,8 @@ class KnowledgeEditor:
             if key in fields:
                 items = split_lines(fields[key])
                 meta[key] = items if items or key in original else None
+        if "ages" in fields:
+            meta["ages"] = parse_age_field(fields["ages"])
         if "municipalities" in fields:
             chosen = split_list(fields["municipalities"])
             if chosen == ["all"] or not chosen:

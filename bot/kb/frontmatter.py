@@ -19,7 +19,7 @@ from bot.kb.documents import _yaml_safe_dates
 
 # The order of knowledge/README.md and of the existing files; unknown keys keep their place.
 CANONICAL_ORDER = ("id", "title", "title_sv", "title_en", "type", "summary", "summary_sv", "summary_en", "audience",
-                   "municipalities", "url", "catalogue", "updated", "keywords", "how_to_access", "related",
+                   "ages", "municipalities", "url", "catalogue", "updated", "keywords", "how_to_access", "related",
                    "keywords_sv", "keywords_en", "questions", "status", "source", "ptv_id")
 FOLDED_FIELDS = frozenset({"summary", "summary_sv", "summary_en"})
 FOLD_WIDTH = 96
@@ -66,8 +66,9 @@ def _scalar(value: str, flow: bool = False) -> str:
 
 def render_field(key: str, value) -> list[str]:
     """The lines of one top-level field."""
-    if isinstance(value, list):
-        return [f"{key}: [{', '.join(_scalar(str(item), flow=True) for item in value)}]"]
+    if isinstance(value, list):  # numbers stay numbers (ages: [13, 17]); text that looks like one stays text
+        items = (str(item) if type(item) is int else _scalar(str(item), flow=True) for item in value)
+        return [f"{key}: [{', '.join(items)}]"]
     if isinstance(value, str):
         if key in FOLDED_FIELDS and value:
             lines = textwrap.wrap(value, FOLD_WIDTH, break_long_words=False, break_on_hyphens=False)

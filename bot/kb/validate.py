@@ -7,6 +7,7 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
+from bot.ages import age_range
 from bot.kb.documents import (
     FOLDER_TYPES,
     MUNICIPALITIES,
@@ -40,6 +41,9 @@ def _check_answer_document(doc: Document, catalogue: Catalogue, add) -> None:
     for key in TEXT_FIELDS:
         if key in meta and meta[key] is not None and not isinstance(meta[key], str):
             add(doc.line_of(key), f"'{key}' must be text")
+    if meta.get("ages") is not None and age_range(meta["ages"]) is None:
+        add(doc.line_of("ages"), "'ages' must be [lowest] or [lowest, highest] in whole years from 0 to 120, "
+                                 "e.g. [13, 17] or [18]")
     municipalities = meta.get("municipalities")
     if municipalities not in (None, "all"):
         if not isinstance(municipalities, list):

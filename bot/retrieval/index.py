@@ -26,7 +26,7 @@ from bot.retrieval.embedder import Embedder
 
 CHUNKER_VERSION = "6"
 CARD_FIELDS = ("id", "title", "title_sv", "title_en", "type", "summary", "summary_sv", "summary_en", "audience",
-               "municipalities", "url", "catalogue", "how_to_access", "keywords", "related", "updated")
+               "ages", "municipalities", "url", "catalogue", "how_to_access", "keywords", "related", "updated")
 MAX_CHUNK_CHARS = 900
 # Keywords are indexed a few at a time: in one long list, BM25's length normalisation and the
 # blurred embedding buried the one phrase a resident typed ("psykiatrinen sairaanhoitaja").

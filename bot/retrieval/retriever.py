@@ -9,6 +9,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.ages import ages_in, is_other_age
 from bot.lang import detect_language
 from bot.municipalities import find_municipality, is_elsewhere, places_of, without_municipalities
 from bot.retrieval.confidence import ConfidenceModel, RetrievalSignals
@@ -91,13 +92,15 @@ class HybridRetriever:
         self.lemmatizer = lemmatizer
         self.rankers: list[ChunkRanker] = [self.dense, LemmaBM25Ranker(texts, lemmatizer), CharNgramRanker(texts)]
 
-    def _doc_ranking(self, ranker: ChunkRanker, query: str, lang: str,
-                     municipality: str | None) -> tuple[list[str], dict[str, float]]:
+    def _doc_ranking(self, ranker: ChunkRanker, query: str, lang: str, municipality: str | None,
+                     ages: set[int]) -> tuple[list[str], dict[str, float]]:
         """Documents in the ranker's order by their aggregated chunk scores (`CHUNK_WEIGHTS`).
 
         With a known municipality, documents specific to another municipality move behind all the
         others: "Kuhmon terkkari" must put Kuhmo's health station first in every ranker, not let
-        seven near-identical health stations of other towns take the first places.
+        seven near-identical health stations of other towns take the first places. Likewise, when
+        the message states an age, documents for another age group move behind the rest: school
+        health care is no answer for a 2-year-old, adults' substance services none for a 16-year-old.
         """
         chunk_scores: dict[str, list[float]] = {}
         for chunk_index, score in ranker.search(query, CANDIDATES_PER_RANKER, lang=lang):
@@ -107,12 +110,14 @@ class HybridRetriever:
                       for doc_id, scores in chunk_scores.items()}  # rankers return chunks best first
         documents = self.artifact.documents
         ranking = sorted(aggregated, key=lambda doc_id: (is_elsewhere(documents[doc_id], municipality),
+                                                         is_other_age(documents[doc_id], ages),
                                                          -aggregated[doc_id]))
         return ranking, best
 
     def search(self, query: str, municipality: str | None = None, k: int = 5) -> RetrievalResult:
         text = clean(query)[:MAX_QUERY_CHARS]
         named = find_municipality(text)
+        ages = ages_in(text)
         municipality = municipality or named
         result = RetrievalResult(query=text, municipality=municipality, build_id=self.artifact.build_id)
         if not any(ch.isalnum() for ch in text) or not self.artifact.chunks:
@@ -128,7 +133,7 @@ class HybridRetriever:
         best_chunk: dict[str, dict[str, float]] = {}
         for ranker in self.rankers:
             query = topic if ranker is self.dense else lexical_topic
-            rankings[ranker.name], best_chunk[ranker.name] = self._doc_ranking(ranker, query, lang, municipality)
+            rankings[ranker.name], best_chunk[ranker.name] = self._doc_ranking(ranker, query, lang, municipality, ages)
         dense_scores = best_chunk[self.dense.name]
         fused = reciprocal_rank_fusion(rankings, k=RRF_K, weights=RANKER_WEIGHTS["fi" if lang == "fi" else "other"])
         documents = self.artifact.documents

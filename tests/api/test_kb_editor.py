@@ -168,6 +168,30 @@ def test_resident_questions_are_edited_one_per_line_and_may_contain_commas(edito
     assert form_of(editor_client)["questions"].splitlines() == saved.questions
 
 
+def test_an_age_range_is_written_after_the_audience_and_removed_when_emptied(editor_client, kb_settings):
+    data = form_of(editor_client)
+    assert data["ages"] == ""
+    data["ages"] = "70 –"
+    assert editor_client.post(f"/staff/kb/doc/{DOC}", data=data, follow_redirects=False).status_code == 303
+    lines = file_text(kb_settings).split("\n")
+    assert lines[lines.index("ages: [70]") - 1].startswith("audience:")
+    data = form_of(editor_client)
+    assert data["ages"] == "70–"
+    data["ages"] = ""
+    assert editor_client.post(f"/staff/kb/doc/{DOC}", data=data, follow_redirects=False).status_code == 303
+    assert "ages:" not in file_text(kb_settings)
+
+
+def test_an_unreadable_age_range_is_shown_at_its_field(editor_client, kb_settings):
+    before = (kb_settings.knowledge_dir / DOC_PATH).read_bytes()
+    data = form_of(editor_client)
+    data["ages"] = "yli seitkytä"
+    response = editor_client.post(f"/staff/kb/doc/{DOC}", data=data)
+    assert response.status_code == 422
+    assert re.search(r'<span class="error" id="err-ages">[^<]*muodossa 13–17 tai 18–', _unescape(response.text))
+    assert (kb_settings.knowledge_dir / DOC_PATH).read_bytes() == before
+
+
 def test_an_invalid_save_shows_every_error_at_its_field_and_leaves_the_file(editor_client, kb_settings, app):
     before = (kb_settings.knowledge_dir / DOC_PATH).read_bytes()
     data = form_of(editor_client)

@@ -79,6 +79,19 @@ def test_missing_field_unknown_catalogue_duplicate_and_broken_link(kb):
     assert "differs from the file name" in found
 
 
+@pytest.mark.parametrize("ages", ["[13, 17]", "[18]"])
+def test_an_age_range_is_accepted(kb, ages):
+    write(kb, "ika.md", GOOD.format(id="ika").replace("audience: [aikuiset]\n", f"audience: [aikuiset]\nages: {ages}\n"))
+    assert messages(kb) == []
+
+
+@pytest.mark.parametrize("ages", ["[17, 13]", "[18, 200]", "18-", "[a, b]", "[1, 2, 3]"])
+def test_a_malformed_age_range_is_reported_at_its_line(kb, ages):
+    write(kb, "ika.md", GOOD.format(id="ika").replace("audience: [aikuiset]\n", f"audience: [aikuiset]\nages: {ages}\n"))
+    (problem,) = messages(kb)
+    assert "ika.md:7" in problem and "'ages' must be [lowest] or [lowest, highest]" in problem
+
+
 def test_empty_body_and_missing_front_matter(kb):
     write(kb, "tyhja.md", GOOD.format(id="tyhja").split("## ")[0])
     write(kb, "ilman.md", "Pelkkää tekstiä\n")

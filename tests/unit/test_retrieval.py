@@ -51,6 +51,18 @@ def test_a_remembered_municipality_filters_but_does_not_take_over_the_topic(retr
     assert not [h for h in follow_up.hits if h.doc_id.startswith("terveysasema-") and h.doc_id != "terveysasema-hyrynsalmi"]
 
 
+def test_an_age_in_the_message_moves_other_age_groups_pages_behind(retriever):
+    """Without an age the adults' substance services come first; for a 16-year-old every page for
+    another age group comes after all the others."""
+    from bot.ages import is_other_age
+
+    assert retriever.search("päihdeongelma, mistä apua").top.doc_id == "paihdepalvelut-aikuiset"
+    hits = retriever.search("16-vuotiaan päihdeongelma, mistä apua", k=10).hits
+    other_age = [is_other_age(h.card, {16}) for h in hits]
+    assert hits[0].card.get("ages") and not other_age[0]
+    assert other_age == sorted(other_age)  # no page for the age after one for another age
+
+
 def test_missing_umlauts_are_restored_and_spoken_forms_left_alone():
     from bot.retrieval.lemmatizer import FinnishLemmatizer
 
