@@ -19,7 +19,12 @@ from bot.evaluate.metrics import Report, load_queries, write_report
 ANSWERED = "answer"
 
 
-def evaluate_routing(queries_path: Path, out_dir: Path | None) -> dict:
+def share(part: int, whole: int) -> float | None:
+    """part / whole to three decimals; None when the set has no such queries (not a perfect 1.0)."""
+    return round(part / whole, 3) if whole else None
+
+
+def evaluate_routing(queries_path: Path, out_dir: Path | None, name: str = "routing") -> dict:
     from bot.retrieval.embedder import Embedder
     from bot.retrieval.retriever import RetrieverService
     from bot.safety import check_safety
@@ -60,18 +65,18 @@ def evaluate_routing(queries_path: Path, out_dir: Path | None) -> dict:
         "thresholds": {"answer": settings.answer_threshold, "clarify": settings.clarify_threshold},
         "in_scope_refused_rate": round(refused_in_scope / max(n_service, 1), 3),
         "in_scope_answered_rate": round(answered_in_scope / max(n_service, 1), 3),
-        "out_of_scope_not_answered_rate": round(1 - answered_out_of_scope / max(out_of_scope, 1), 3),
+        "out_of_scope_not_answered_rate": share(out_of_scope - answered_out_of_scope, out_of_scope),
         "out_of_scope_n": out_of_scope,
         "safety": {"expected": safety_expected, "caught": safety_caught, "false_alarms_on_other_queries": safety_false},
         "latency_ms": {"p50": round(latencies[len(latencies) // 2], 1), "p95": round(latencies[int(len(latencies) * .95)], 1)},
         "index_build": retriever.retriever().artifact.build_id,
     }
     data = report.to_dict()
-    write_report(data, out_dir, "routing")
+    write_report(data, out_dir, name)
     return data
 
 
-def evaluate_chat(queries_path: Path, base_url: str, out_dir: Path | None) -> dict:
+def evaluate_chat(queries_path: Path, base_url: str, out_dir: Path | None, name: str = "chat") -> dict:
     import httpx
 
     report = Report()
@@ -101,10 +106,10 @@ def evaluate_chat(queries_path: Path, base_url: str, out_dir: Path | None) -> di
     n = max(report.overall.n, 1)
     report.extra = {"decisions": decisions,
                     "in_scope_refused_rate": round(decisions["in_scope_refused"] / n, 3),
-                    "out_of_scope_not_answered_rate": round(decisions["out_of_scope_not_answered"] / max(decisions["out_of_scope"], 1), 3),
+                    "out_of_scope_not_answered_rate": share(decisions["out_of_scope_not_answered"], decisions["out_of_scope"]),
                     "wrong_decisions": wrong_decisions}
     data = report.to_dict()
-    write_report(data, out_dir, "chat")
+    write_report(data, out_dir, name)
     return data
 
 
@@ -212,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         command = sub.add_parser(name)
         command.add_argument("--queries", type=Path, required=True)
         command.add_argument("--out", type=Path)
+        command.add_argument("--name", default=name, help=f"result file stem: <out>/<name>.json (default {name})")
         if name == "chat":
             command.add_argument("--base-url", required=True)
     redaction = sub.add_parser("redaction")
@@ -266,9 +272,9 @@ def main(argv: list[str] | None = None) -> int:
                          indent=2, ensure_ascii=False))
         return 0
     if args.command == "routing":
-        data = evaluate_routing(args.queries, args.out)
+        data = evaluate_routing(args.queries, args.out, args.name)
     else:
-        data = evaluate_chat(args.queries, args.base_url, args.out)
+        data = evaluate_chat(args.queries, args.base_url, args.out, args.name)
     summary = {k: v for k, v in data.items() if k not in ("by_tag", "misses")}
     print(json.dumps(summary, indent=2, ensure_ascii=False))
     return 0

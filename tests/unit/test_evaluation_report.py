@@ -20,3 +20,10 @@ def test_report_lists_misses_and_wrong_decisions(tmp_path):
     assert "`hammaslääkäri kuhmossa` → hammashoitopelko (expected hammashoito, rank 2)" in markdown
     assert "- out_of_scope: `kuka voittaa vaalit` → answer (-; vaalit-info)" in markdown
     assert '"wrong_decisions"' not in markdown  # listed once, not again inside the JSON block
+
+
+def test_a_rate_over_an_empty_set_is_none_not_perfect():
+    from bot.evaluate.__main__ import share
+
+    assert share(0, 0) is None          # a set without out-of-scope questions has no such rate
+    assert share(56, 57) == 0.982 and share(0, 5) == 0.0
