@@ -62,14 +62,15 @@ class FinnishLemmatizer:
                 analyses = self._analyse(suggestions[0])
         if not analyses:
             return (fold(word),)
-        lemmas: list[str] = []
-        for analysis in analyses:
-            base = analysis.get("BASEFORM")
-            if base:
-                lemmas.append(fold(base))
-            parts = [base for _, base in _segments(analysis) if _is_root(base)]
-            if len(parts) >= 2:
-                lemmas.extend(fold(p) for p in parts)
+        lemmas = [fold(a["BASEFORM"]) for a in analyses if a.get("BASEFORM")]
+        readings = [(fold(a.get("BASEFORM") or ""), [base for _, base in _segments(a) if _is_root(base)]) for a in analyses]
+        simple = {base for base, parts in readings if len(parts) < 2}
+        for base, parts in readings:
+            # A compound reading of another word than a simple reading is a misreading: Voikko also reads
+            # "kuuluu" (belongs) as kuu + luu (moon + bone), and such parts matched unrelated chunks.
+            # "hätäkeskus", also read as a simple proper name, keeps hätä + keskus.
+            if len(parts) >= 2 and (not simple or base in simple):
+                lemmas.extend(fold(part) for part in parts)
         return tuple(dict.fromkeys(lemmas))
 
     def _umlauts_restored(self, word: str) -> str:

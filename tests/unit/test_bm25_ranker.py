@@ -58,3 +58,15 @@ def test_contact_words_weigh_less_than_the_service_they_are_about():
     ranker = LemmaBM25Ranker(texts, shared_lemmatizer())
     best, _score = ranker.search("neuvolan puhelinnumero", 1)[0]
     assert texts[best].startswith("Neuvola")
+
+
+def test_a_compound_misreading_of_a_simple_word_adds_no_parts():
+    """Voikko also reads "kuuluu" (belongs) as kuu + luu (moon + bone) and "neuvolasta" as neuvo + lasta;
+    real compounds keep their parts, also when Voikko knows them as a proper name too."""
+    lemmatizer = shared_lemmatizer()
+    assert not {"kuu", "luu"} & set(lemmatizer.lemmas("kuuluu"))
+    assert "kuulua" in lemmatizer.lemmas("kuuluu")
+    assert not {"lasta", "lapsi"} & set(lemmatizer.lemmas("neuvolasta"))
+    assert {"terveysasema", "asema"} <= set(lemmatizer.lemmas("terveysasemalle"))
+    assert {"hatakeskus", "hata", "keskus"} <= set(lemmatizer.lemmas("hätäkeskukseen"))
+
