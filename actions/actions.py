@@ -10,7 +10,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.analytics.redact import without_placeholders
-from bot.dialogue import Reply, answer_with, decline, reply_to_service_question
+from bot.dialogue import Reply, answer_with, decline, reply_to_service_question, self_care_instead_of_refusal
 from bot.lang import SUPPORTED, detect_language
 from bot.municipalities import find_municipality
 from bot.retrieval.retriever import RetrievalResult
@@ -105,14 +105,21 @@ class ActionDeclineOutOfScope(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
         intent = tracker.latest_message.get("intent") or {}
+        kind = intent.get("name") or "off_topic"
         services = get_services()
+        threshold = services.settings.answer_threshold
+        result = None
         if (intent.get("confidence") or 0.0) < services.settings.decline_min_confidence:
             # The classifier is unsure the question is out of scope: if retrieval is sure of a
             # service, answer it; a wrong refusal sends the resident to the phone queue.
             result = _search(tracker)
-            if result.top is not None and result.confidence >= services.settings.answer_threshold:
+            if result.top is not None and result.confidence >= threshold:
                 return await ActionAnswerService().run(dispatcher, tracker, domain, result=result)
-        _send(dispatcher, decline(intent.get("name") or "off_topic", services.texts, _lang(tracker)))
+        if kind == "medical_advice":
+            result = result or _search(tracker)
+            if self_care_instead_of_refusal(result, tracker.latest_message.get("text") or "", threshold):
+                return await ActionAnswerService().run(dispatcher, tracker, domain, result=result)
+        _send(dispatcher, decline(kind, services.texts, _lang(tracker)))
         return []
 
 

@@ -6,11 +6,13 @@ the shape Rasa's dispatcher takes (text, buttons, or a custom JSON payload) plus
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from bot.content import ApprovedTexts
 from bot.municipalities import places_of
 from bot.retrieval.retriever import Hit, RetrievalResult
+from bot.text import fold
 
 CARD_LABELS = {
     "fi": {"audience": "Kenelle", "access": "Näin pääset palveluun", "more": "Lisätietoja", "yes": "Kyllä", "no": "Ei",
@@ -122,6 +124,23 @@ def clarify_with(candidates: list[Hit], texts: ApprovedTexts, lang: str, confide
     return Reply(decision="clarify", reason=reason, messages=[message], confidence=confidence,
                  sources=[source_of(h.card) for h in candidates],
                  failed_attempts=failed_attempts + 1 if counts_as_failure else failed_attempts)
+
+
+# Medicines, doses and prescriptions, ä/ö folded ("lääkkeen" → laakkeen; not "lääkäri"): a question about them
+# is medical advice even when a self-care page shares its topic.
+_MEDICINE = re.compile(r"laak(?:e|k|it)|annos|tabl?et|pilleri|kapseli|antibio|burana|panadol|parasetamol|ibuprofe"
+                       r"|kortison|resept|insuliini|\bdos(?:e|es|age|er|en)?\b|medic|\bpills?\b|lakemedel",
+                       re.IGNORECASE)
+
+
+def self_care_instead_of_refusal(result: RetrievalResult, text: str, answer_threshold: float) -> bool:
+    """A question the NLU reads as medical advice that a self-care page answers ("poltin käden, miten
+    hoidan", "punkki lapsella, miten se otetaan pois"): the page is what the county itself tells
+    residents, so it is shown instead of the refusal. Doses, medicines and prescriptions are still refused.
+    """
+    top = result.top
+    return (top is not None and top.card.get("type") == "self_care" and result.confidence >= answer_threshold
+            and not _MEDICINE.search(fold(text)))
 
 
 OUT_OF_SCOPE_TEXTS = {

@@ -60,3 +60,27 @@ def test_a_meaningless_message_that_happens_to_rank_municipal_pages_first_is_not
     hits = [hit("terveysasema-sotkamo", ["Sotkamo"]), hit("terveysasema-kuhmo", ["Kuhmo"]), hit("neuvola")]
     out = reply(RetrievalResult("the thing i mentioned", hits, confidence=0.01))
     assert out.decision == "clarify" and out.reason == "low_confidence" and out.failed_attempts == 1
+
+
+def self_care_hit(doc_id: str = "omahoito-palovammat") -> Hit:
+    return Hit(doc_id, 0.03, {"id": doc_id, "title": "Palovammat", "type": "self_care", "url": "https://example.fi/",
+                              "summary": "s", "municipalities": []})
+
+
+def test_a_self_care_page_answers_a_how_do_i_treat_question_the_nlu_calls_medical_advice():
+    from bot.dialogue import self_care_instead_of_refusal
+
+    sure = RetrievalResult("q", [self_care_hit(), hit("paivystys")], confidence=0.9)
+    assert self_care_instead_of_refusal(sure, "poltin sormen kattilaan, miten hoidan kotona", 0.5)
+    assert not self_care_instead_of_refusal(RetrievalResult("q", [self_care_hit()], confidence=0.4), "palovamma", 0.5)
+    assert not self_care_instead_of_refusal(RetrievalResult("q", [hit("paivystys")], confidence=0.9), "palovamma", 0.5)
+
+
+def test_medicines_and_doses_are_still_refused_even_with_a_self_care_page():
+    from bot.dialogue import self_care_instead_of_refusal
+
+    sure = RetrievalResult("q", [self_care_hit("omahoito-kuumeinen-lapsi")], confidence=0.9)
+    for text in ("paljonko kuumelääkettä saa antaa", "voiko antibioottikuurin aikana juoda", "what dose of ibuprofen",
+                 "montako buranaa", "Voiko verenpainelaakkeen ottaa illalla", "hur mycket läkemedel får jag ta"):
+        assert not self_care_instead_of_refusal(sure, text, 0.5), text
+    assert self_care_instead_of_refusal(sure, "lapsella kuumetta, pitääkö lääkäriin", 0.5)  # lääkäri is not a medicine
