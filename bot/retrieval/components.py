@@ -65,8 +65,8 @@ class DenseRanker:
         self.embedder = embedder
         self.index = index
         # One query is searched at a time, on the calling thread: FAISS's OpenMP threads otherwise keep
-        # spinning after a search and slow the next query embedding on the same two cores (query p95
-        # 29 → 20 ms at 1,000 documents).
+        # spinning after a search and slow the next query embedding on the same two cores (query p95 at
+        # 1,000 documents 33–36 → 19 ms in bench/retrieval.py).
         faiss.omp_set_num_threads(1)
 
     def search(self, query: str, k: int, lang: str = "fi") -> list[tuple[int, float]]:
