@@ -56,5 +56,7 @@ def age_range(value) -> tuple[int, int] | None:
 def is_other_age(card: dict, ages: set[int]) -> bool:
     """A document whose service is for none of the stated ages (False when no age is stated or the
     document is for all ages). With several ages ("I am 35 and my son is 5") any of them will do."""
+    if not ages:  # the usual case: no front matter is read on the search's hot path
+        return False
     limits = age_range(card.get("ages"))
-    return bool(ages and limits and not any(limits[0] <= age <= limits[1] for age in ages))
+    return bool(limits and not any(limits[0] <= age <= limits[1] for age in ages))

@@ -62,8 +62,8 @@ class FinnishLemmatizer:
                 analyses = self._analyse(suggestions[0])
         if not analyses:
             return (fold(word),)
-        lemmas = [fold(a["BASEFORM"]) for a in analyses if a.get("BASEFORM")]
         readings = [(fold(a.get("BASEFORM") or ""), [base for _, base in _segments(a) if _is_root(base)]) for a in analyses]
+        lemmas = [base for base, _ in readings if base]
         simple = {base for base, parts in readings if len(parts) < 2}
         for base, parts in readings:
             # A compound reading of another word than a simple reading is a misreading: Voikko also reads
