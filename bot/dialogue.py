@@ -95,10 +95,13 @@ def reply_to_service_question(result: RetrievalResult, texts: ApprovedTexts, lan
     top: Hit | None = result.top
     local = [h for h in result.hits if places_of(h.card)]
     leading_local = [h for h in result.hits[:3] if places_of(h.card)]
+    unanimous = result.signals is not None and result.signals.agreement == 1.0
     if not result.municipality and len(local) >= 2 and result.confidence >= clarify_threshold and (
-            (top is not None and places_of(top.card)) or len(leading_local) >= 2):
+            (top is not None and places_of(top.card)) or (len(leading_local) >= 2 and not unanimous)):
         # The match is one municipality's page (the best one, or two of the first three: "terveysaseman
         # puhelinnumero" also finds the web-site page) but the resident named no municipality: ask which.
+        # Not when every ranker puts a county-wide page first: "paljonko maksaa terveyskeskuslääkärillä
+        # käynti" asks about client fees, whatever health stations follow them.
         # Not a failure of understanding, so it does not bring the fallback closer.
         return clarify_with(local[:8], texts, lang, result.confidence, failed_attempts, "municipality_unknown",
                             counts_as_failure=False)

@@ -114,23 +114,47 @@ class LemmaBM25Ranker:
                 weights.append(self.bm25.idf.get(term, 0.0) * tf * (k1 + 1) / (tf + length_norm[chunk]))
         self.weights = csc_matrix((weights, (rows, cols)), shape=(len(corpus), len(self.vocabulary)))
 
-    def scores(self, tokens: list[str]) -> np.ndarray:
-        """Every chunk's score; a term repeated in the query counts again, as in rank-bm25.
+    def scores(self, words: list[tuple[tuple[str, ...], ...]]) -> np.ndarray:
+        """Every chunk's score: the sum over the query's words of each word's best reading.
 
-        Contact words (`CONTACT_LEMMAS`) count for `CONTACT_WEIGHT` only: "neuvolan puhelinnumero"
-        asks for the maternity clinic, and a short keyword chunk about phone numbers must not win it.
+        A word is a set of alternative readings (`FinnishLemmatizer.word_readings`), a reading one lemma
+        or a compound's parts, whose scores add. One word, one vote: Voikko reads "tuki" also as tukea
+        and tukkia, and summing all readings let an ambiguous word outvote the plain words beside it
+        ("kotoutumisen tuki pakolaisperheelle" went to family services). A word repeated in the query
+        counts again, as in BM25. Contact words (`CONTACT_LEMMAS`) count for `CONTACT_WEIGHT` only:
+        "neuvolan puhelinnumero" asks for the maternity clinic, and a short keyword chunk about phone
+        numbers must not win it.
         """
-        known = [t for t in tokens if t in self.vocabulary]
-        if not known:
+        from scipy.sparse import csc_matrix, hstack
+
+        columns, weights = [], []
+        for readings in words:
+            sums = [self._reading_column(reading) for reading in readings]
+            sums = [column for column in sums if column is not None]
+            if not sums:
+                continue
+            columns.append(hstack(sums).max(axis=1) if len(sums) > 1 else sums[0])
+            lemmas = {lemma for reading in readings for lemma in reading}
+            weights.append(CONTACT_WEIGHT if CONTACT_LEMMAS & lemmas else 1.0)
+        if not columns:
             return np.zeros(self.weights.shape[0])
-        weights = np.array([CONTACT_WEIGHT if t in CONTACT_LEMMAS else 1.0 for t in known])
-        return np.asarray(self.weights[:, [self.vocabulary[t] for t in known]] @ weights).ravel()
+        return np.asarray(csc_matrix(hstack(columns)) @ np.array(weights)).ravel()
+
+    def _reading_column(self, reading: tuple[str, ...]):
+        """The reading's lemmas' scores summed, as one sparse column; None when no chunk has any of them."""
+        known = [self.vocabulary[lemma] for lemma in reading if lemma in self.vocabulary]
+        if not known:
+            return None
+        from scipy.sparse import csc_matrix
+
+        block = self.weights[:, known]
+        return block if len(known) == 1 else block @ csc_matrix(np.ones((len(known), 1)))  # stays sparse
 
     def search(self, query: str, k: int, lang: str = "fi") -> list[tuple[int, float]]:
-        tokens = self.lemmatizer.lemmas(query, suggest=lang == "fi")
-        if not tokens:
+        words = self.lemmatizer.word_readings(query, suggest=lang == "fi")
+        if not words:
             return []
-        return top_scores(self.scores(tokens), k)
+        return top_scores(self.scores(words), k)
 
 
 class CharNgramRanker:

@@ -42,6 +42,8 @@ class FinnishLemmatizer:
         self._voikko = libvoikko.Voikko("fi")
         self._suggest = suggest
         self._lock = threading.Lock()  # a Voikko handle is not thread-safe
+        self._cached_readings = lru_cache(maxsize=200_000)(self._readings_of_word)
+        self._cached_plain_readings = lru_cache(maxsize=200_000)(lambda word: self._readings_of_word(word, suggest=False))
         self._cached = lru_cache(maxsize=200_000)(self._lemmas_of_word)
         self._restored = lru_cache(maxsize=50_000)(self._umlauts_restored)
         self._cached_plain = lru_cache(maxsize=200_000)(lambda word: self._lemmas_of_word(word, suggest=False))
@@ -51,9 +53,11 @@ class FinnishLemmatizer:
         with self._lock:
             return self._voikko.analyze(word)
 
-    def _lemmas_of_word(self, word: str, suggest: bool = True) -> tuple[str, ...]:
+    def _readings_of_word(self, word: str, suggest: bool = True) -> tuple[tuple[str, ...], ...]:
+        """The word's alternative readings, each as the lemmas it stands for: a base form alone, or the
+        parts of a compound ("omaishoidontuesta" → (omaishoidontuki,), (omainen, hoito, tuki))."""
         if word in SPOKEN_FORMS:
-            return (fold(SPOKEN_FORMS[word]),)
+            return ((fold(SPOKEN_FORMS[word]),),)
         analyses = self._analyse(word)
         if not analyses and suggest and self._suggest and len(word) > 3:
             with self._lock:
@@ -61,17 +65,21 @@ class FinnishLemmatizer:
             if suggestions:
                 analyses = self._analyse(suggestions[0])
         if not analyses:
-            return (fold(word),)
+            return ((fold(word),),)
         readings = [(fold(a.get("BASEFORM") or ""), [base for _, base in _segments(a) if _is_root(base)]) for a in analyses]
-        lemmas = [base for base, _ in readings if base]
+        alternatives = [(base,) for base, _ in readings if base]
         simple = {base for base, parts in readings if len(parts) < 2}
         for base, parts in readings:
             # A compound reading of another word than a simple reading is a misreading: Voikko also reads
             # "kuuluu" (belongs) as kuu + luu (moon + bone), and such parts matched unrelated chunks.
             # "hätäkeskus", also read as a simple proper name, keeps hätä + keskus.
             if len(parts) >= 2 and (not simple or base in simple):
-                lemmas.extend(fold(part) for part in parts)
-        return tuple(dict.fromkeys(lemmas))
+                alternatives.append(tuple(fold(part) for part in parts))
+        return tuple(dict.fromkeys(alternatives))
+
+    def _lemmas_of_word(self, word: str, suggest: bool = True) -> tuple[str, ...]:
+        readings = self._cached_readings(word) if suggest else self._cached_plain_readings(word)
+        return tuple(dict.fromkeys(lemma for reading in readings for lemma in reading))
 
     def _umlauts_restored(self, word: str) -> str:
         if len(word) <= 3 or fold(word) != word.lower() or self._analyse(word):
@@ -113,17 +121,27 @@ class FinnishLemmatizer:
                 compounds.extend(fold(fragment) + head for head in heads)
         return compounds
 
+    def _words(self, text: str) -> list[str]:
+        """Lower-cased words, hyphenated ones split ("covid-rokote" → covid, rokote)."""
+        return [part.lower() for word in words(text) for part in word.split("-") if part]
+
     def lemmas(self, text: str, suggest: bool = True) -> list[str]:
-        """Lemma tokens; `suggest=False` for non-Finnish text, where Finnish "corrections" are noise."""
+        """Lemma tokens, every reading of every word; `suggest=False` for non-Finnish text, where
+        Finnish "corrections" are noise."""
         lemmas_of = self._cached if suggest else self._cached_plain
-        tokens: list[str] = []
-        for word in words(text):
-            for part in word.split("-"):
-                if part:
-                    tokens.extend(lemmas_of(part.lower()))
+        tokens = [lemma for word in self._words(text) for lemma in lemmas_of(word)]
         if "-" in text:
             tokens.extend(self.shared_head_compounds(text))
         return tokens
+
+    def word_readings(self, text: str, suggest: bool = True) -> list[tuple[tuple[str, ...], ...]]:
+        """For each word, its alternative readings (see `_readings_of_word`), for scoring a word by its
+        best reading; an implicit hyphen compound (`shared_head_compounds`) counts as a word of its own."""
+        readings_of = self._cached_readings if suggest else self._cached_plain_readings
+        readings = [readings_of(word) for word in self._words(text)]
+        if "-" in text:
+            readings.extend(((compound,),) for compound in self.shared_head_compounds(text))
+        return readings
 
 
 @lru_cache(maxsize=1)

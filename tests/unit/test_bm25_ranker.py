@@ -13,11 +13,29 @@ TEXTS = ["Hammashoito: hammaslääkäri, suuhygienisti ja hammastarkastus.",
          "Laboratorio: verikokeet ja näytteenotto ajanvarauksella laboratorioon."]
 
 
-def test_scores_equal_rank_bm25_including_repeated_and_unknown_terms():
+def test_scores_of_one_reading_words_equal_rank_bm25_including_repeated_and_unknown_terms():
     ranker = LemmaBM25Ranker(TEXTS, shared_lemmatizer())
     for query in ("hammaslääkärille", "hammas hammas särky", "omaishoitajan vapaapäivistä", "zzzz", "laboratorioon verikokeisiin"):
         tokens = shared_lemmatizer().lemmas(query)
-        assert np.allclose(ranker.scores(tokens), ranker.bm25.get_scores(tokens)), query
+        assert np.allclose(ranker.scores([((t,),) for t in tokens]), ranker.bm25.get_scores(tokens)), query
+
+
+def test_a_word_scores_by_its_best_reading_and_a_compound_reading_by_its_parts_together():
+    """Three readings of "tuki" must not outvote the plain word beside it."""
+    lemmatizer = shared_lemmatizer()
+    words = lemmatizer.word_readings("kotoutumisen tuki pakolaisperheelle")
+    assert words[0] == (("kotoutua",),) and {("tuki",), ("tukea",)} <= set(words[1])
+    assert set(words[2]) == {("pakolaisperhe",), ("pakolainen", "perhe")}
+    ranker = LemmaBM25Ranker(TEXTS, lemmatizer)
+    one = {lemma: ranker.scores([((lemma,),)]) for lemma in ("omaishoidontuki", "omainen", "hoito", "tuki", "hammas")}
+    compound = [(("omaishoidontuki",), ("omainen", "hoito", "tuki"))]
+    parts = one["omainen"] + one["hoito"] + one["tuki"]
+    assert np.allclose(ranker.scores(compound), np.maximum(one["omaishoidontuki"], parts))
+    assert np.allclose(ranker.scores(compound + [(("hammas",),)]), np.maximum(one["omaishoidontuki"], parts) + one["hammas"])
+    texts = ["Perheen tuki perheelle.", "Kotoutuminen Suomeen: neuvontaa pakolaisille ja kotoutumiseen."]
+    ranker = LemmaBM25Ranker(TEXTS + texts, lemmatizer)
+    best, _score = ranker.search("kotoutumisen tuki", 1)[0]
+    assert best == len(TEXTS) + 1  # summing the three readings of "tuki" chose the family text
 
 
 def test_search_returns_only_matching_chunks_best_first():
@@ -50,7 +68,7 @@ def test_a_hyphen_shared_head_makes_the_implicit_compound():
     assert lemmatizer.shared_head_compounds("alku-ja loppu") == []
     texts = TEXTS + ["Nuorten mielenterveys- ja päihdepalvelut", "Aikuisten päihde- ja riippuvuuspalvelut"]
     ranker = LemmaBM25Ranker(texts, lemmatizer)
-    assert ranker.scores(["paihdepalvelu"])[len(TEXTS) + 1] > 0  # the adults' page matches the whole word
+    assert ranker.scores([(("paihdepalvelu",),)])[len(TEXTS) + 1] > 0  # the adults' page matches the whole word
 
 
 def test_contact_words_weigh_less_than_the_service_they_are_about():

@@ -56,6 +56,20 @@ def test_two_municipal_pages_among_the_first_three_also_ask_which_municipality()
     assert generic.decision == "answer" and generic.sources[0]["id"] == "verkkosivut"
 
 
+def test_a_county_wide_page_every_ranker_puts_first_is_answered_although_local_pages_follow():
+    import dataclasses
+
+    from bot.retrieval.confidence import RetrievalSignals
+
+    hits = [hit("asiakasmaksut"), hit("terveysasema-kuhmo", ["Kuhmo"]), hit("terveysasema-kajaani", ["Kajaani"])]
+    signals = RetrievalSignals(dense_top=0.93, dense_margin=0.04, agreement=1.0, lexical_top=3.0, char_top=0.6)
+    out = reply(RetrievalResult("paljonko maksaa terveyskeskuslääkärillä käynti", hits, confidence=0.9, signals=signals))
+    assert out.decision == "answer" and out.sources[0]["id"] == "asiakasmaksut"
+    split_signals = dataclasses.replace(signals, agreement=2 / 3)
+    split = reply(RetrievalResult("terveysaseman puhelinnumero", hits, confidence=0.9, signals=split_signals))
+    assert split.decision == "clarify" and split.reason == "municipality_unknown"
+
+
 def test_a_meaningless_message_that_happens_to_rank_municipal_pages_first_is_not_asked_for_a_municipality():
     hits = [hit("terveysasema-sotkamo", ["Sotkamo"]), hit("terveysasema-kuhmo", ["Kuhmo"]), hit("neuvola")]
     out = reply(RetrievalResult("the thing i mentioned", hits, confidence=0.01))
