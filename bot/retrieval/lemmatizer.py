@@ -44,9 +44,7 @@ class FinnishLemmatizer:
         self._lock = threading.Lock()  # a Voikko handle is not thread-safe
         self._cached_readings = lru_cache(maxsize=200_000)(self._readings_of_word)
         self._cached_plain_readings = lru_cache(maxsize=200_000)(lambda word: self._readings_of_word(word, suggest=False))
-        self._cached = lru_cache(maxsize=200_000)(self._lemmas_of_word)
         self._restored = lru_cache(maxsize=50_000)(self._umlauts_restored)
-        self._cached_plain = lru_cache(maxsize=200_000)(lambda word: self._lemmas_of_word(word, suggest=False))
         self._heads = lru_cache(maxsize=50_000)(self._compound_heads)
 
     def _analyse(self, word: str) -> list[dict]:
@@ -76,10 +74,6 @@ class FinnishLemmatizer:
             if len(parts) >= 2 and (not simple or base in simple):
                 alternatives.append(tuple(fold(part) for part in parts))
         return tuple(dict.fromkeys(alternatives))
-
-    def _lemmas_of_word(self, word: str, suggest: bool = True) -> tuple[str, ...]:
-        readings = self._cached_readings(word) if suggest else self._cached_plain_readings(word)
-        return tuple(dict.fromkeys(lemma for reading in readings for lemma in reading))
 
     def _umlauts_restored(self, word: str) -> str:
         if len(word) <= 3 or fold(word) != word.lower() or self._analyse(word):
@@ -126,13 +120,10 @@ class FinnishLemmatizer:
         return [part.lower() for word in words(text) for part in word.split("-") if part]
 
     def lemmas(self, text: str, suggest: bool = True) -> list[str]:
-        """Lemma tokens, every reading of every word; `suggest=False` for non-Finnish text, where
-        Finnish "corrections" are noise."""
-        lemmas_of = self._cached if suggest else self._cached_plain
-        tokens = [lemma for word in self._words(text) for lemma in lemmas_of(word)]
-        if "-" in text:
-            tokens.extend(self.shared_head_compounds(text))
-        return tokens
+        """Lemma tokens, every lemma of every reading of every word (once a word); `suggest=False` for
+        non-Finnish text, where Finnish "corrections" are noise."""
+        return [lemma for readings in self.word_readings(text, suggest)
+                for lemma in dict.fromkeys(lemma for reading in readings for lemma in reading)]
 
     def word_readings(self, text: str, suggest: bool = True) -> list[tuple[tuple[str, ...], ...]]:
         """For each word, its alternative readings (see `_readings_of_word`), for scoring a word by its
